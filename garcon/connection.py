@@ -1,0 +1,200 @@
+"""The one place that builds SWF connections.
+
+Every SWF call Garcon makes goes through a :class:`Layer1` made here, so two
+things hold everywhere:
+
+* the endpoint follows the AWS SDK convention: ``AWS_ENDPOINT_URL_SWF``, else
+  ``AWS_ENDPOINT_URL``, else the regional AWS endpoint (``AWS_REGION``,
+  ``AWS_DEFAULT_REGION``, boto's ``[SWF] region``, or ``us-east-1``);
+* a ``ThrottlingException`` is retried with exponential backoff and full
+  jitter, whatever the call (polls, responds, heartbeats, history pages,
+  registrations, starts); any other error surfaces at once.
+
+Connections are made lazily (:class:`LazyConnection`): defining or importing a
+flow needs neither credentials nor a network.
+"""
+
+import ipaddress
+import os
+from urllib.parse import urlsplit
+
+import backoff
+import boto
+import boto.exception
+from boto.regioninfo import RegionInfo
+from boto.swf import layer1
+
+from garcon import utils
+
+ENDPOINT_ENV_VARIABLES = ('AWS_ENDPOINT_URL_SWF', 'AWS_ENDPOINT_URL')
+REGION_ENV_VARIABLES = ('AWS_REGION', 'AWS_DEFAULT_REGION')
+DEFAULT_REGION = 'us-east-1'
+
+#: Tries of a throttled call, the first one included, before it surfaces.
+THROTTLE_MAX_TRIES = 5
+
+#: Longest wait, in seconds, between two tries of a throttled call.
+THROTTLE_MAX_WAIT = 30
+
+# moto accepts any credentials; a local SWF should not need real ones.
+LOCAL_CREDENTIALS = ('garcon-local', 'garcon-local')
+
+
+class ConfigurationError(Exception):
+    """The SWF endpoint or the credentials to reach it are unusable."""
+
+
+def endpoint_url(environ=None):
+    """Return the SWF endpoint URL configured in the environment, if any.
+
+    Args:
+        environ (dict): the environment (defaults to ``os.environ``).
+
+    Returns:
+        str: the URL, or None to use the regional AWS endpoint.
+    """
+    environ = os.environ if environ is None else environ
+    for variable in ENDPOINT_ENV_VARIABLES:
+        if environ.get(variable):
+            return environ[variable]
+    return None
+
+
+def region_name(environ=None):
+    """Return the AWS region to use.
+
+    Args:
+        environ (dict): the environment (defaults to ``os.environ``).
+
+    Returns:
+        str: the region name.
+    """
+    environ = os.environ if environ is None else environ
+    for variable in REGION_ENV_VARIABLES:
+        if environ.get(variable):
+            return environ[variable]
+    return boto.config.get('SWF', 'region', DEFAULT_REGION)
+
+
+def is_loopback(host):
+    """Tell whether a host name designates this machine."""
+    if host == 'localhost':
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Layer1(layer1.Layer1):
+    """boto's SWF Layer1 with throttling backoff on every call.
+
+    Every Layer1 action funnels through :meth:`json_request`, which is where
+    the backoff sits.
+    """
+
+    @backoff.on_exception(
+        backoff.expo,
+        boto.exception.SWFResponseError,
+        max_tries=THROTTLE_MAX_TRIES,
+        max_value=THROTTLE_MAX_WAIT,
+        jitter=backoff.full_jitter,
+        giveup=utils.non_throttle_error,
+        on_backoff=utils.throttle_backoff_handler)
+    def json_request(self, action, data, object_hook=None):
+        return super(Layer1, self).json_request(action, data, object_hook)
+
+
+def connect(endpoint=None, region=None, aws_access_key_id=None,
+            aws_secret_access_key=None):
+    """Build an SWF connection.
+
+    Args:
+        endpoint (str): the endpoint URL; by default the one configured in
+            the environment (see :func:`endpoint_url`), else AWS.
+        region (str): the region; by default :func:`region_name`.
+        aws_access_key_id (str): credentials; by default boto's own lookup
+            (environment, configuration files, instance role).
+        aws_secret_access_key (str): see ``aws_access_key_id``.
+
+    Returns:
+        Layer1: the connection.
+
+    Raises:
+        ConfigurationError: the endpoint is malformed or no credentials can
+            be found for it.
+    """
+    endpoint = endpoint or endpoint_url()
+    region = region or region_name()
+    credentials = (aws_access_key_id, aws_secret_access_key)
+    try:
+        if not endpoint:
+            return Layer1(
+                *credentials, region=_aws_region(region))
+        return _connect_to_endpoint(endpoint, region, credentials)
+    except boto.exception.NoAuthHandlerFound:
+        raise ConfigurationError(
+            'No AWS credentials found to reach SWF at {}: set '
+            'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or a boto '
+            'configuration file).'.format(endpoint or 'AWS ' + region))
+
+
+def _aws_region(region):
+    for info in boto.swf.regions():
+        if info.name == region:
+            return info
+    raise ConfigurationError('Unknown AWS region for SWF: {!r}.'.format(region))
+
+
+def _connect_to_endpoint(endpoint, region, credentials):
+    url = urlsplit(endpoint)
+    if url.scheme not in ('http', 'https') or not url.hostname:
+        raise ConfigurationError(
+            'Invalid SWF endpoint URL {!r}: expected http(s)://host[:port].'
+            .format(endpoint))
+
+    has_credentials = all(credentials) or os.environ.get('AWS_ACCESS_KEY_ID')
+    if is_loopback(url.hostname) and not has_credentials:
+        credentials = LOCAL_CREDENTIALS
+
+    secure = url.scheme == 'https'
+    connection = Layer1(
+        *credentials,
+        is_secure=secure,
+        port=url.port or (443 if secure else 80),
+        region=RegionInfo(name=region, endpoint=url.hostname))
+    # SigV4 derives the service and region from the host name, which only
+    # works for AWS host names: name them.
+    connection.auth_service_name = 'swf'
+    connection.auth_region_name = region
+    return connection
+
+
+class LazyConnection(object):
+    """Mixin giving boto layer2 objects a connection made on first use.
+
+    boto's layer2 classes build their Layer1 in ``__init__``, which needs
+    credentials at once. Objects that mix this in build it when ``_swf`` is
+    first read, from their ``aws_access_key_id``, ``aws_secret_access_key``
+    and ``endpoint`` attributes (all optional). Assigning ``_swf`` replaces
+    the connection, which tests use to inject faults.
+    """
+
+    aws_access_key_id = None
+    aws_secret_access_key = None
+    endpoint = None
+
+    @property
+    def _swf(self):
+        connection = self.__dict__.get('_swf_connection')
+        if connection is None:
+            connection = connect(
+                endpoint=self.endpoint,
+                aws_access_key_id=self.aws_access_key_id,
+                aws_secret_access_key=self.aws_secret_access_key)
+            self.__dict__['_swf_connection'] = connection
+        return connection
+
+    @_swf.setter
+    def _swf(self, connection):
+        self.__dict__['_swf_connection'] = connection

@@ -1,0 +1,72 @@
+"""Small helpers shared by the activity workers and the decider."""
+
+import hashlib
+import logging
+
+logger = logging.getLogger(__name__)
+
+THROTTLING_ERROR_CODE = 'ThrottlingException'
+
+
+def create_dictionary_key(dictionary):
+    """Create a key that represents the content of the dictionary.
+
+    The key is stable across processes and Python versions: it is the SHA-1
+    hex digest of the items sorted by key, each written as
+    ``'{key}':'{value}';``. Garcon 0.4.x built activity instance ids this
+    way, so the same generator output always names the same instance.
+
+    Args:
+        dictionary (dict): the dictionary to use.
+
+    Returns:
+        str: the key that represents the content of the dictionary.
+
+    Raises:
+        TypeError: the value is not a dictionary.
+        ValueError: the dictionary is empty.
+    """
+    if not isinstance(dictionary, dict):
+        raise TypeError(
+            'create_dictionary_key expects a dict, got {}.'.format(
+                type(dictionary).__name__))
+    if not dictionary:
+        raise ValueError('create_dictionary_key expects a non-empty dict.')
+
+    key_parts = [
+        "'{}':'{}';".format(key, dictionary[key])
+        for key in sorted(dictionary)]
+    return hashlib.sha1(''.join(key_parts).encode('utf-8')).hexdigest()
+
+
+def non_throttle_error(swf_response_error):
+    """Tell whether an SWF error is anything but a throttle.
+
+    Used as the ``giveup`` predicate of the throttling backoff: a throttle is
+    retried, every other error surfaces at once.
+
+    Args:
+        swf_response_error (boto.exception.SWFResponseError): the error.
+
+    Returns:
+        bool: False if the error is a throttle, True otherwise.
+    """
+    code = getattr(swf_response_error, 'error_code', None)
+    return code != THROTTLING_ERROR_CODE
+
+
+def throttle_backoff_handler(details):
+    """Log a throttled SWF call before it is tried again.
+
+    Args:
+        details (dict): details of the backoff invocation, as given by
+            ``backoff``: ``target``, ``args``, ``kwargs``, ``tries`` and
+            ``wait`` (see the event handlers of the ``backoff`` library).
+    """
+    target = details.get('target')
+    name = getattr(target, '__name__', repr(target))
+    action = details.get('args', (None, None))[1:2]
+    logger.warning(
+        'SWF throttled %s%s (try %s); retrying in %.2f seconds.',
+        name, ' ' + str(action[0]) if action and action[0] else '',
+        details.get('tries'), details.get('wait', 0))
