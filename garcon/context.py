@@ -1,0 +1,108 @@
+"""The execution context: what the activities of an execution know.
+
+The context starts as the workflow input (a JSON object); every completed
+activity's result is merged into it, in the order of the history; the decider
+adds the ``execution.domain``, ``execution.workflow_id`` and
+``execution.run_id`` keys.
+"""
+
+import json
+
+STARTED_EVENT = 'WorkflowExecutionStarted'
+COMPLETED_EVENT = 'ActivityTaskCompleted'
+
+
+class WorkflowInputError(ValueError):
+    """The workflow input is not a JSON object."""
+
+
+def decode_workflow_input(text):
+    """Decode a workflow input: a JSON object, or nothing.
+
+    Args:
+        text (str): the input as given to SWF (may be None or empty).
+
+    Returns:
+        dict: the decoded input.
+
+    Raises:
+        WorkflowInputError: the input is not JSON, or not an object.
+    """
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise WorkflowInputError(
+            'The workflow input is not valid JSON ({}): {!r}'.format(
+                error, text[:80]))
+    if not isinstance(value, dict):
+        raise WorkflowInputError(
+            'The workflow input must be a JSON object, got {}: {!r}'.format(
+                type(value).__name__, text[:80]))
+    return value
+
+
+def decode_result(text):
+    """Decode an activity result (a JSON object; ``{}`` when empty)."""
+    if not text:
+        return {}
+    return json.loads(text)
+
+
+class ExecutionContext(dict):
+    """The current context of an execution.
+
+    It is a dictionary of the current context, built from the history
+    events, and also exposes the workflow input alone.
+
+    Args:
+        events (list): history events to build the context from.
+    """
+
+    def __init__(self, events=None):
+        super(ExecutionContext, self).__init__()
+        self.workflow_input = {}
+        for event in events or ():
+            self.add_event(event)
+
+    @property
+    def current(self):
+        """dict: the current context (this object)."""
+        return self
+
+    def add_event(self, event):
+        """Update the context with one history event.
+
+        Args:
+            event (dict): a history event; only the workflow start and
+                completed activities change the context.
+
+        Raises:
+            WorkflowInputError: the workflow input is not a JSON object.
+        """
+        event_type = event['eventType']
+        if event_type == STARTED_EVENT:
+            attributes = event['workflowExecutionStartedEventAttributes']
+            self.workflow_input = decode_workflow_input(
+                attributes.get('input'))
+            self.update(self.workflow_input)
+        elif event_type == COMPLETED_EVENT:
+            attributes = event['activityTaskCompletedEventAttributes']
+            result = decode_result(attributes.get('result'))
+            if isinstance(result, dict):
+                self.update(result)
+
+    def set_workflow_execution_info(self, execution_info, domain):
+        """Add the ``execution.*`` keys.
+
+        Args:
+            execution_info (dict): the ``workflowExecution`` of a decision
+                task (``workflowId`` and ``runId``).
+            domain (str): the domain of the execution.
+        """
+        self.update({
+            'execution.domain': domain,
+            'execution.workflow_id': execution_info.get('workflowId'),
+            'execution.run_id': execution_info.get('runId'),
+        })
