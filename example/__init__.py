@@ -1,0 +1,1 @@
+"""Example flows: run one with ``python -m example.run example.serial``."""
