@@ -227,6 +227,7 @@ class ActivityState(object):
         self.states = []
         self.failure_reason = None
         self._result = None
+        self._has_result = False
 
     def get_last_state(self):
         """Get the last state of the activity execution.
@@ -273,10 +274,11 @@ class ActivityState(object):
         Raises:
             ValueError: a result was already set.
         """
-        if self._result:
+        if self._has_result:
             raise ValueError(
                 'Activity {} already has a result.'.format(self.activity_id))
         self._result = result
+        self._has_result = True
 
     def wait(self):
         """Wait until ready.

@@ -326,7 +326,11 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
 
         if poll.get('taskToken'):
             decisions = self.decide(poll)
-            self.complete(task_token=poll['taskToken'], decisions=decisions)
+            try:
+                self.complete(
+                    task_token=poll['taskToken'], decisions=decisions)
+            except Exception as error:
+                self.report_exception(error)
         return True
 
     def decide(self, poll):
@@ -351,7 +355,7 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
             if history.schedule_failures:
                 raise ScheduleFailed(str(history.schedule_failures[0]))
 
-            decider = getattr(self.flow, 'decider', None)
+            decider = custom_decider(self.flow)
             if decider:
                 self.delegate_decisions(
                     decisions, decider, history.states, context)
@@ -376,6 +380,18 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
             except Exception:
                 self.logger.exception(
                     'The on_exception handler of flow %s failed.', self.name)
+
+
+def custom_decider(flow):
+    """Return the flow's own decider function, if it has one.
+
+    A flow module that imports ``garcon.decider`` has a ``decider``
+    attribute too: only a function (or a method) counts.
+    """
+    decider = getattr(flow, 'decider', None)
+    if inspect.isfunction(decider) or inspect.ismethod(decider):
+        return decider
+    return None
 
 
 class ScheduleFailed(Exception):

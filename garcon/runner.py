@@ -209,6 +209,16 @@ class External(BaseRunner):
     def heartbeat(self, context=None):
         return str(self._heartbeat)
 
+    def requirements(self, context):
+        """An external activity receives the whole context.
+
+        Raises:
+            NoRunnerRequirementsFound: always; its worker's needs are
+                unknown.
+        """
+        raise NoRunnerRequirementsFound(
+            'An external activity receives the whole context.')
+
     def execute(self, activity, context):
         raise NotImplementedError(
             'An external activity is run by a worker outside Garcon.')

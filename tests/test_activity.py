@@ -429,10 +429,6 @@ def test_execution_input_whole_context_when_a_task_is_not_filled(create):
         'execution.domain': 'dev', 'gen.local': 'L'}
 
 
-@pytest.mark.xfail(
-    reason='an external activity has no tasks, so its (empty) requirements '
-    'trim its input to the execution.* keys; the seed says external '
-    'activities benefit from "sending context data"', strict=True)
 def test_external_activity_receives_the_context(create):
     current = create(name='ext', external=True, timeout=10)
     context = {'ctx.a': 1, 'execution.domain': 'dev'}
@@ -494,9 +490,6 @@ def test_activity_state_set_result_once():
     assert state.result == {'r': 1}
 
 
-@pytest.mark.xfail(
-    reason='set_result checks `if self._result:`, so a first empty result '
-    '({}) can be silently replaced', strict=True)
 def test_activity_state_set_result_once_even_when_empty():
     state = activity.ActivityState('id')
     state.add_state(activity.ACTIVITY_COMPLETED)

@@ -477,10 +477,6 @@ def test_run_poll_error(two_step_flow):
     assert fake.responses == []
 
 
-@pytest.mark.xfail(
-    reason='an error from respond_decision_task_completed escapes run(), '
-    'which kills the decider loop; it should go to on_exception and the log '
-    'and run() should return True, like the activity worker', strict=True)
 def test_run_respond_error_goes_to_on_exception(two_step_flow):
     errors = []
     two_step_flow.on_exception = lambda actor, error: errors.append(error)
@@ -859,10 +855,6 @@ def test_delegate_decisions_uses_the_flow_version():
     assert attributes['activityType']['version'] == FLOW_VERSION
 
 
-@pytest.mark.xfail(
-    reason='a flow module that imports garcon.decider (a module, not a '
-    'callable) is taken for a custom decider; the workflow fails with '
-    '"module object is not callable"', strict=True)
 def test_flow_importing_the_decider_module_uses_the_default_decider():
     flow = make_flow(a=create()(name='a', run=runner.Sync(noop)),
                      decider=decider)
