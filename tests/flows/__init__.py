@@ -1,0 +1,1 @@
+"""Flows used by the end-to-end tests."""
