@@ -8,6 +8,7 @@ the closed execution and the context read from its real history.
 import json
 
 from garcon import connection
+from garcon import decider
 from garcon import testing
 
 import example.code_sample
@@ -143,6 +144,7 @@ def test_external_activity_completed_by_a_foreign_worker(local_swf):
         swf.respond_activity_task_completed(
             task['taskToken'], json.dumps({'foreign.answer': 42}))
 
+    decider.DeciderWorker(external)  # registers: the task list must exist
     thread = threading.Thread(target=foreign_worker, daemon=True)
     thread.start()
     run = testing.run_flow(external, input={'question': 'six by nine'})
