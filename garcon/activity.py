@@ -647,8 +647,10 @@ class ActivityWorker(object):
     """
 
     def __init__(self, flow, activities=None):
+        # garcon.flow imports this module: import it when it is needed.
+        from garcon import flow as garcon_flow
         self.flow = flow
-        self.activities = find_workflow_activities(flow)
+        self.activities = garcon_flow.validate(flow)
         if activities:
             self.activities = select_activities(
                 flow, self.activities, activities)

@@ -27,6 +27,7 @@ from boto.swf import layer2
 from garcon import activity
 from garcon import connection
 from garcon import event
+from garcon import flow as garcon_flow
 from garcon import log
 
 logger = logging.getLogger(log.LOGGER_PREFIX)
@@ -177,6 +178,7 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
     """
 
     def __init__(self, flow, register=True):
+        garcon_flow.validate(flow)
         self.flow = flow
         self.domain = flow.domain
         self.name = flow.name
