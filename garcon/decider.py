@@ -49,15 +49,88 @@ ACTIVITY_TYPE_DEFAULTS = {
 }
 
 
+#: SWF's limit on the activity tasks open at once in an execution.
+MAX_OPEN_ACTIVITIES = 1000
+
+#: Bytes one decision may send. SWF refuses requests over 1 MB; the rest is
+#: room for the task token and the request's own wrapping.
+MAX_DECISION_BYTES = 1000000
+
+#: SWF's limit on the input of an activity task, in characters.
+MAX_INPUT_LENGTH = 32768
+
+#: Prefix of the timers that bring the next decision at once, when one
+#: decision could not schedule every available activity.
+CONTINUE_TIMER_PREFIX = 'garcon-continue-'
+
+
+class ActivityInputTooLarge(ValueError):
+    """An activity's input is over SWF's 32,768 characters."""
+
+
+class DecisionBudget(object):
+    """What one decision may still schedule within SWF's limits.
+
+    At most :data:`MAX_OPEN_ACTIVITIES` activity tasks may be open at once
+    in an execution, and a decision may not be over 1 MB: a decision
+    schedules what fits, the next decisions the rest.
+
+    Args:
+        open_activities (int): activity tasks open before this decision.
+        max_open (int): the limit on open activity tasks.
+        max_bytes (int): the limit on the size of the decisions.
+    """
+
+    def __init__(self, open_activities=0, max_open=MAX_OPEN_ACTIVITIES,
+                 max_bytes=MAX_DECISION_BYTES):
+        self.slots = max_open - open_activities
+        self.bytes = max_bytes
+        self.full = False
+        self.out_of_bytes = False
+
+    def spend(self, decision):
+        """Account for one more scheduling decision.
+
+        Args:
+            decision (dict): the decision.
+
+        Returns:
+            bool: whether it fits; if not, the budget is full.
+        """
+        size = len(json.dumps(decision)) + 1
+        if self.slots <= 0:
+            self.full = True
+            return False
+        if size > self.bytes:
+            self.full = self.out_of_bytes = True
+            return False
+        self.slots -= 1
+        self.bytes -= size
+        return True
+
+
+def count_open_activities(activity_states):
+    """Count the activity tasks scheduled and not closed yet."""
+    return sum(
+        1 for instances in activity_states.values()
+        for state in instances.values()
+        if state.get_last_state() == activity.ACTIVITY_SCHEDULED)
+
+
 class ScheduleContext(object):
     """The progress of the scheduling in one decision.
 
     It tells whether there is more to do, or whether the execution can be
-    closed.
+    closed, and what the decision may still schedule.
+
+    Args:
+        budget (DecisionBudget): the decision's budget (unlimited when
+            None).
     """
 
-    def __init__(self):
+    def __init__(self, budget=None):
         self.completed = True
+        self.budget = budget
 
     def mark_uncompleted(self):
         """Mark the scheduling as uncompleted.
@@ -91,7 +164,18 @@ def schedule_activity_task(decisions, instance, version='1.0', id=None):
         instance (ActivityInstance): the activity instance to schedule.
         version (str): the version of the activity instance.
         id (str): optional id of the activity instance.
+
+    Raises:
+        ActivityInputTooLarge: the input is over SWF's 32,768 characters
+            (SWF would refuse the whole decision).
     """
+    activity_input = json.dumps(instance.create_execution_input())
+    if len(activity_input) > MAX_INPUT_LENGTH:
+        raise ActivityInputTooLarge(
+            'The input of activity {} is {:,} characters, over SWF\'s limit '
+            'of {:,} (instance {}).'.format(
+                instance.activity_name, len(activity_input),
+                MAX_INPUT_LENGTH, id or instance.id))
     decisions.schedule_activity_task(
         id or instance.id,
         instance.activity_name,
@@ -101,7 +185,22 @@ def schedule_activity_task(decisions, instance, version='1.0', id=None):
         schedule_to_close_timeout=str(instance.schedule_to_close),
         schedule_to_start_timeout=str(instance.schedule_to_start),
         start_to_close_timeout=str(instance.timeout),
-        input=json.dumps(instance.create_execution_input()))
+        input=activity_input)
+
+
+def schedule_within_budget(decisions, schedule_context, instance, version,
+                           id=None):
+    """Schedule an activity task if the decision's budget allows it.
+
+    Returns:
+        bool: whether it was scheduled.
+    """
+    schedule_activity_task(decisions, instance, version=version, id=id)
+    budget = schedule_context.budget
+    if budget is None or budget.spend(decisions._data[-1]):
+        return True
+    decisions._data.pop()
+    return False
 
 
 def schedule(
@@ -153,8 +252,9 @@ def schedule(
             continue
         completed = False
         if activity.is_available(instance, state, activity_id):
-            schedule_activity_task(
-                decisions, instance, version=version, id=activity_id)
+            schedule_within_budget(
+                decisions, schedule_context, instance, version,
+                id=activity_id)
 
     state = activity.ActivityState(schedule_id)
     if completed:
@@ -250,29 +350,38 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
         """
         return event.activity_states_from_events(history)
 
-    def create_decisions_from_flow(self, decisions, activity_states, context):
+    def create_decisions_from_flow(self, decisions, activity_states, context,
+                                   schedule_context=None):
         """Create the decisions from the flow.
 
         Simple flows need no custom decider: every activity instance that
         is available (see :func:`garcon.activity.find_available_activities`)
-        is scheduled; when no instance is left uncompleted, the workflow
-        completes.
+        is scheduled, as far as SWF's limits allow (the next decisions
+        schedule the rest); when no instance is left uncompleted, the
+        workflow completes.
 
         Args:
             decisions (Layer1Decisions): the layer decision for swf.
             activity_states (dict): all the activity states.
             context (dict): the context of the activities.
+            schedule_context (ScheduleContext): the decision's progress and
+                budget (made from ``activity_states`` when None).
         """
+        schedule_context = schedule_context or ScheduleContext(
+            DecisionBudget(count_open_activities(activity_states)))
         available = list(activity.find_available_activities(
             self.flow, activity_states, context))
         for instance in available:
-            schedule_activity_task(decisions, instance, version=self.version)
+            if not schedule_within_budget(
+                    decisions, schedule_context, instance, self.version):
+                break
 
         if not available and not any(activity.find_uncomplete_activities(
                 self.flow, activity_states, context)):
             decisions.complete_workflow_execution()
 
-    def delegate_decisions(self, decisions, decider, history, context):
+    def delegate_decisions(self, decisions, decider, history, context,
+                           schedule_context=None):
         """Delegate the decisions to the flow's own decider.
 
         The decider receives ``schedule``, which schedules an activity if
@@ -287,8 +396,11 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
             decider (callable): the decider.
             history (dict): all the activity states.
             context (dict): the context of the activities.
+            schedule_context (ScheduleContext): the decision's progress and
+                budget (made from ``history`` when None).
         """
-        schedule_context = ScheduleContext()
+        schedule_context = schedule_context or ScheduleContext(
+            DecisionBudget(count_open_activities(history)))
         bound_schedule = functools.partial(
             schedule, decisions, schedule_context, history, context,
             version=self.version)
@@ -356,14 +468,23 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
 
             if history.schedule_failures:
                 raise ScheduleFailed(str(history.schedule_failures[0]))
+            open_activities = count_open_activities(history.states)
+            if history.cancel_requested:
+                cancel_when_idle(decisions, open_activities)
+                return decisions
 
+            schedule_context = ScheduleContext(
+                DecisionBudget(open_activities))
             decider = custom_decider(self.flow)
             if decider:
                 self.delegate_decisions(
-                    decisions, decider, history.states, context)
+                    decisions, decider, history.states, context,
+                    schedule_context)
             else:
                 self.create_decisions_from_flow(
-                    decisions, history.states, context)
+                    decisions, history.states, context, schedule_context)
+            if schedule_context.budget.out_of_bytes:
+                continue_at_once(decisions, poll)
         except Exception as error:
             decisions = layer1_decisions.Layer1Decisions()
             fail_workflow(decisions, error)
@@ -394,6 +515,29 @@ def custom_decider(flow):
     if inspect.isfunction(decider) or inspect.ismethod(decider):
         return decider
     return None
+
+
+def cancel_when_idle(decisions, open_activities):
+    """Honour a cancel request.
+
+    Nothing new is scheduled; once the activities in flight have closed
+    (their results stay in the history), the execution is canceled.
+    """
+    if not open_activities:
+        decisions.cancel_workflow_executions(
+            details='Canceled on request.')
+
+
+def continue_at_once(decisions, poll):
+    """Bring the next decision at once with a zero-second timer.
+
+    Used when a decision could not hold every activity it had to schedule:
+    otherwise the next decision would wait for one of them to close.
+    """
+    decisions.start_timer(
+        start_to_fire_timeout='0',
+        timer_id='{}{}'.format(
+            CONTINUE_TIMER_PREFIX, poll.get('startedEventId', 0)))
 
 
 class ScheduleFailed(Exception):

@@ -8,6 +8,7 @@ and heartbeat timeout are computed from its tasks.
 
 from concurrent import futures
 import inspect
+import json
 
 from garcon import task as garcon_task
 
@@ -52,6 +53,12 @@ def call_task(task, context, activity):
         raise TypeError(
             'Task {} returned a {}: a task returns a dict (or None).'.format(
                 garcon_task.task_name(task), type(result).__name__))
+    try:
+        json.dumps(result)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            'Task {} returned a result that is not JSON-serializable: {}'
+            .format(garcon_task.task_name(task), error))
     return result
 
 

@@ -364,3 +364,11 @@ def test_sync_non_dict_result_raises():
 
     with pytest.raises(TypeError, match='returns_a_string'):
         runner.Sync(returns_a_string).execute(FakeActivity(), {})
+
+
+def test_a_result_that_is_not_json_names_the_task():
+    def make_set(context, activity):
+        return {'values': {1, 2}}
+
+    with pytest.raises(TypeError, match='make_set.*not JSON-serializable'):
+        runner.call_task(make_set, {}, None)
