@@ -36,6 +36,10 @@ THROTTLE_MAX_TRIES = 5
 #: Longest wait, in seconds, between two tries of a throttled call.
 THROTTLE_MAX_WAIT = 30
 
+#: Scale of the waits: before try n + 1, a random wait of up to
+#: ``THROTTLE_FACTOR * 2 ** n`` seconds (exponential backoff, full jitter).
+THROTTLE_FACTOR = 1
+
 # moto accepts any credentials; a local SWF should not need real ones.
 LOCAL_CREDENTIALS = ('garcon-local', 'garcon-local')
 
@@ -86,6 +90,15 @@ def is_loopback(host):
         return False
 
 
+def throttle_waits():
+    """Yield the waits between the tries of a throttled call.
+
+    The settings are read when a call is first throttled, so they can be
+    changed at run time (tests make them short).
+    """
+    return backoff.expo(factor=THROTTLE_FACTOR, max_value=THROTTLE_MAX_WAIT)
+
+
 class Layer1(layer1.Layer1):
     """boto's SWF Layer1 with throttling backoff on every call.
 
@@ -94,15 +107,14 @@ class Layer1(layer1.Layer1):
     """
 
     @backoff.on_exception(
-        backoff.expo,
+        throttle_waits,
         boto.exception.SWFResponseError,
-        max_tries=THROTTLE_MAX_TRIES,
-        max_value=THROTTLE_MAX_WAIT,
+        max_tries=lambda: THROTTLE_MAX_TRIES,
         jitter=backoff.full_jitter,
         giveup=utils.non_throttle_error,
         on_backoff=utils.throttle_backoff_handler)
     def json_request(self, action, data, object_hook=None):
-        return super(Layer1, self).json_request(action, data, object_hook)
+        return super().json_request(action, data, object_hook)
 
 
 def connect(endpoint=None, region=None, aws_access_key_id=None,
