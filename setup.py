@@ -33,7 +33,7 @@ setup(
     extras_require={
         # garcon.local patches moto's internals: keep to the tested range.
         'local': ['moto[server]>=5.2,<5.3'],
-        'test': ['pytest>=7', 'moto[server]>=5.2,<5.3'],
+        'test': ['pytest>=7', 'moto[server]>=5.2,<5.3', 'cryptography'],
         'docs': ['sphinx>=7', 'myst-parser>=2'],
     },
     entry_points={},

@@ -1,5 +1,8 @@
 """Fixtures shared by the tests: the embedded local SWF."""
 
+# garcon makes boto importable on Python 3.12+: import it before any test
+# module imports boto.
+import garcon  # noqa: F401
 import pytest
 
 
