@@ -36,7 +36,11 @@ setup(
         'test': ['pytest>=7', 'moto[server]>=5.2,<5.3', 'cryptography'],
         'docs': ['sphinx>=7', 'myst-parser>=2'],
     },
-    entry_points={},
+    entry_points={
+        'console_scripts': ['garcon = garcon.cli:main'],
+        # pytest loads the garcon_swf and garcon_run fixtures from here.
+        'pytest11': ['garcon = garcon.pytest_plugin'],
+    },
     classifiers=[
         'Development Status :: 4 - Beta',
         'Intended Audience :: Developers',

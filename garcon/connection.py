@@ -14,8 +14,10 @@ Connections are made lazily (:class:`LazyConnection`): defining or importing a
 flow needs neither credentials nor a network.
 """
 
+import functools
 import ipaddress
 import os
+import socket
 from urllib.parse import urlsplit
 
 import backoff
@@ -42,6 +44,9 @@ THROTTLE_FACTOR = 1
 
 # moto accepts any credentials; a local SWF should not need real ones.
 LOCAL_CREDENTIALS = ('garcon-local', 'garcon-local')
+
+#: Seconds :func:`check_reachable` waits for a TCP connection to SWF.
+REACHABLE_TIMEOUT = 3
 
 
 class ConfigurationError(Exception):
@@ -210,3 +215,93 @@ class LazyConnection(object):
     @_swf.setter
     def _swf(self, connection):
         self.__dict__['_swf_connection'] = connection
+
+
+def endpoint_address(endpoint=None, region=None):
+    """Return the host and port an SWF connection would talk to.
+
+    Args:
+        endpoint (str): the endpoint URL; by default the one configured in
+            the environment (see :func:`endpoint_url`), else AWS.
+        region (str): the AWS region when no endpoint is configured; by
+            default :func:`region_name`.
+
+    Returns:
+        tuple: ``(host, port)``.
+
+    Raises:
+        ConfigurationError: the endpoint is malformed or the region unknown.
+    """
+    endpoint = endpoint or endpoint_url()
+    if not endpoint:
+        return _aws_region(region or region_name()).endpoint, 443
+    url = _parse_endpoint(endpoint)
+    return url.hostname, url.port or (443 if url.scheme == 'https' else 80)
+
+
+def check_reachable(endpoint=None, region=None, timeout=REACHABLE_TIMEOUT):
+    """Check, quickly, that SWF's host accepts connections.
+
+    boto retries a refused or failed connection about ten times, sleeping
+    longer each time, before it raises: minutes in which a command seems to
+    hang. One plain TCP connection tells at once.
+
+    Args:
+        endpoint (str): the endpoint URL (see :func:`endpoint_address`).
+        region (str): the AWS region when no endpoint is configured.
+        timeout (float): seconds to wait for the connection.
+
+    Raises:
+        ConfigurationError: nothing accepts connections there.
+    """
+    host, port = endpoint_address(endpoint, region)
+    try:
+        probe = socket.create_connection((host, port), timeout=timeout)
+    except OSError as error:
+        where = endpoint or endpoint_url() or 'https://{}'.format(host)
+        raise ConfigurationError('Cannot reach SWF at {}: {}.'.format(
+            where, error.strerror or error or 'timed out'))
+    probe.close()
+
+
+def limit_retries(swf_connection, retries=0):
+    """Make a connection give up sooner on server errors.
+
+    boto's SWF layer retries a request that failed with a 5xx answer ten
+    times, sleeping up to a minute between tries. That suits workers, not a
+    one-shot command, and an endpoint that answers 500 to an action it does
+    not implement (moto, for ``RequestCancelWorkflowExecution``) would hold
+    the command for minutes. Throttles are still retried (see
+    :class:`Layer1`).
+
+    Args:
+        swf_connection (Layer1): the connection (changed in place).
+        retries (int): retries after the first try.
+
+    Returns:
+        Layer1: the connection.
+    """
+    send = swf_connection._mexe
+
+    @functools.wraps(send)
+    def send_with_fewer_retries(request, sender=None,
+                                override_num_retries=None,
+                                retry_handler=None):
+        return send(request, sender=sender, override_num_retries=retries,
+                    retry_handler=retry_handler)
+
+    swf_connection._mexe = send_with_fewer_retries
+    return swf_connection
+
+
+def _parse_endpoint(endpoint):
+    url = urlsplit(endpoint)
+    try:
+        url.port
+    except ValueError:
+        url = None
+    if url is None or url.scheme not in ('http', 'https') or not url.hostname:
+        raise ConfigurationError(
+            'Invalid SWF endpoint URL {!r}: expected http(s)://host[:port].'
+            .format(endpoint))
+    return url

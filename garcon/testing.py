@@ -10,10 +10,15 @@ close and returns what happened, read from the real history::
         run = testing.run_flow(my_flow, input={'user': 'bob'})
     assert run.status == 'COMPLETED'
     assert run.context['greeting'] == 'hello bob'
+
+With pytest, the ``garcon_swf`` and ``garcon_run`` fixtures of
+:mod:`garcon.pytest_plugin` do the set-up (see docs/testing.rst).
 """
 
 from garcon import client as garcon_client
 from garcon import event
+from garcon import flow as garcon_flow
+from garcon import timeline as garcon_timeline
 from garcon import worker
 
 #: Seconds a decision task may take in executions started by run_flow:
@@ -47,6 +52,33 @@ class FlowRun(object):
         """dict: activity name -> activity id -> ActivityState."""
         return self.history.states
 
+    @property
+    def timeline(self):
+        """Timeline: each activity instance and its attempts (see
+        :mod:`garcon.timeline`)."""
+        return garcon_timeline.Timeline(self.events)
+
+    def attempts(self, activity_name):
+        """Count the times an activity was scheduled (retries included).
+
+        Args:
+            activity_name (str): its name, with or without the flow's name
+                in front (``'fetch'`` or ``'my_flow_fetch'``).
+
+        Returns:
+            int: the number of ``ActivityTaskScheduled`` events of all its
+            instances.
+        """
+        execution_timeline = self.timeline
+        short = execution_timeline.short_name(activity_name)
+        return sum(len(instance.attempts)
+                   for instance in execution_timeline.instances_of(short))
+
+    def __repr__(self):
+        return '<FlowRun {} {}{}>'.format(
+            self.execution.workflow_id, self.status,
+            ': {}'.format(self.reason) if self.reason else '')
+
     def events_of_type(self, event_type):
         """Return the events of one type, in order."""
         return [e for e in self.events if e['eventType'] == event_type]
@@ -78,7 +110,9 @@ def run_flow(flow, input=None, workflow_id=None, timeout=60,
     """Run a flow to completion and return the outcome.
 
     Args:
-        flow (module): the flow.
+        flow (module): the flow, or where to load it from (a dotted module
+            path, a ``.py`` file, ``module:attribute``; see
+            :func:`garcon.flow.load`).
         input (dict): the workflow input.
         workflow_id (str): the workflow id (a unique one by default).
         timeout (float): seconds to wait for the execution to close.
@@ -98,6 +132,8 @@ def run_flow(flow, input=None, workflow_id=None, timeout=60,
         garcon.client.ExecutionTimeout: the execution did not close in
             time (the workers are stopped all the same).
     """
+    if isinstance(flow, str):
+        flow = garcon_flow.load(flow)
     client = garcon_client.Client(endpoint=endpoint)
     workers = worker.Workers(
         flow, activities=activities,

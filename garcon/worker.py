@@ -5,8 +5,12 @@ The loops here stop when their ``stop`` event is set: the poll in progress
 returns, the task in progress finishes and is reported, then the loop ends.
 """
 
+import contextlib
 import copy
+import functools
 import logging
+import os
+import signal
 import threading
 
 from garcon import activity as garcon_activity
@@ -14,6 +18,12 @@ from garcon import decider as garcon_decider
 from garcon import log
 
 logger = logging.getLogger(log.LOGGER_PREFIX)
+
+#: The signals that stop :func:`serve` (and :func:`stop_signals`).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+#: Seconds between two checks of the main thread while serving.
+SERVE_INTERVAL = 0.2
 
 
 def run_until_stopped(worker, stop, identity=None):
@@ -122,3 +132,180 @@ class Workers(object):
 
     def __exit__(self, *exc_info):
         self.stop()
+
+
+class TaskTracker(object):
+    """Know which pollers hold a task.
+
+    A poller holds a task from the poll that returned it until its
+    ``run()`` returns (the task is done and reported). A stopping process
+    waits for those; a poller still waiting in its poll holds nothing and
+    is left behind.
+    """
+
+    def __init__(self):
+        self._busy = set()
+        self._condition = threading.Condition()
+
+    def watch(self, worker):
+        """Track the tasks a worker's polls return.
+
+        Args:
+            worker (object): an Activity or a DeciderWorker, used by one
+                thread only.
+
+        Returns:
+            object: the worker.
+        """
+        poll = worker.poll
+
+        @functools.wraps(poll)
+        def tracked_poll(*args, **kwargs):
+            task = poll(*args, **kwargs)
+            if task and task.get('taskToken'):
+                with self._condition:
+                    self._busy.add(id(worker))
+            return task
+
+        worker.poll = tracked_poll
+        return worker
+
+    def release(self, worker):
+        """Record that a worker finished its task (if it had one)."""
+        with self._condition:
+            self._busy.discard(id(worker))
+            self._condition.notify_all()
+
+    @property
+    def busy(self):
+        """int: how many pollers hold a task."""
+        with self._condition:
+            return len(self._busy)
+
+    def wait_idle(self, timeout=None):
+        """Wait until no poller holds a task.
+
+        Returns:
+            bool: True once idle, False if ``timeout`` passed first.
+        """
+        with self._condition:
+            return self._condition.wait_for(
+                lambda: not self._busy, timeout=timeout)
+
+
+def run_tracked(worker, stop, tracker, identity=None):
+    """Like :func:`run_until_stopped`, telling ``tracker`` when each run
+    (and the task it held) is over."""
+    while not stop.is_set():
+        try:
+            keep_going = worker.run(identity=identity)
+        finally:
+            tracker.release(worker)
+        if not keep_going:
+            return
+
+
+def start_tracked(workers, tracker):
+    """Start the threads of ``workers`` with their tasks tracked.
+
+    The same pollers as :meth:`Workers.start`, each watched by ``tracker``.
+
+    Args:
+        workers (Workers): the workers (not started yet).
+        tracker (TaskTracker): the tracker.
+
+    Returns:
+        Workers: the workers.
+    """
+    for poller, name in _pollers(workers):
+        tracker.watch(poller)
+        thread = threading.Thread(
+            target=run_tracked, name=name, daemon=True,
+            args=(poller, workers.stop_event, tracker, workers.identity))
+        thread.start()
+        workers.threads.append(thread)
+    return workers
+
+
+def _pollers(workers):
+    """Yield the worker objects of ``workers``, one per thread, with a
+    thread name."""
+    if workers.decider is not None:
+        yield workers.decider, 'decider'
+    for activity in workers.activities:
+        if isinstance(activity, garcon_activity.ExternalActivity):
+            continue
+        for number in range(workers.threads_per_activity):
+            clone = clone_activity(activity)
+            clone.endpoint = workers.endpoint or clone.endpoint
+            yield clone, '{}#{}'.format(activity.name, number)
+
+
+@contextlib.contextmanager
+def stop_signals(stop, signals=STOP_SIGNALS):
+    """Turn stop signals into ``stop.set()`` while the block runs.
+
+    The first signal sets ``stop``; the process goes on to stop cleanly. A
+    second signal ends the process at once, with the exit status of a
+    process killed by that signal (128 + its number). The previous handlers
+    come back on exit. Outside the main thread (where Python cannot handle
+    signals) this does nothing.
+
+    Args:
+        stop (threading.Event): the event to set.
+        signals (tuple): the signals to handle.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def handle(signum, frame):
+        name = signal.Signals(signum).name
+        if stop.is_set():
+            logger.warning('%s again: exiting at once.', name)
+            logging.shutdown()
+            os._exit(128 + signum)
+        logger.info('%s: stopping (send it again to exit at once).', name)
+        stop.set()
+
+    previous = {number: signal.signal(number, handle) for number in signals}
+    try:
+        yield stop
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def serve(workers, signals=STOP_SIGNALS, interval=SERVE_INTERVAL):
+    """Run workers until SIGINT or SIGTERM, then stop them cleanly.
+
+    This is the main loop of a long-running decider or worker process. The
+    first signal stops the polling: tasks in progress finish and are
+    reported to SWF, then this returns; polls still waiting for a task are
+    abandoned (their threads are daemons and never keep the process
+    alive). A second signal exits at once (see :func:`stop_signals`).
+
+    Args:
+        workers (Workers): the workers, not started yet.
+        signals (tuple): the signals that stop them.
+        interval (float): seconds between two checks of the main thread.
+
+    Returns:
+        int: 0, the exit status of a clean stop.
+    """
+    tracker = TaskTracker()
+    with stop_signals(workers.stop_event, signals):
+        start_tracked(workers, tracker)
+        if not workers.threads:
+            logger.warning('No worker to run: every activity selected is '
+                           'external.')
+        while not workers.stop_event.wait(interval):
+            if not workers.alive():
+                break
+        workers.stop_event.set()
+        if tracker.busy:
+            logger.info('Waiting for %d task(s) in progress.', tracker.busy)
+        while not tracker.wait_idle(interval):
+            pass
+    logger.info('Stopped.')
+    return 0
