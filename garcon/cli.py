@@ -353,20 +353,32 @@ def command_run(args):
     flow = load_flow(args.flow)
     workflow_input = read_input(args.input)
     endpoint = choose_endpoint(args, embedded=True)
+    embedded = endpoint is EMBEDDED
     with contextlib.ExitStack() as stack:
         where = describe_endpoint(endpoint)
-        if endpoint is EMBEDDED:
+        if embedded:
             swf = stack.enter_context(
                 embedded_swf(poll_timeout=RUN_POLL_TIMEOUT))
             endpoint = swf.endpoint
             where = 'the embedded SWF at {}'.format(endpoint)
         use_endpoint(endpoint)
         check_swf(endpoint)
-        return run_with_progress(flow, workflow_input, args, where)
+        return run_with_progress(
+            flow, workflow_input, args, where, drain=not embedded)
 
 
-def run_with_progress(flow, workflow_input, args, where):
+def run_with_progress(flow, workflow_input, args, where, drain=True):
     """Run the flow's workers, start an execution and watch it close.
+
+    Args:
+        flow (module): the flow.
+        workflow_input (dict): the input.
+        args (Namespace): the arguments of ``garcon run``.
+        where (str): the SWF, named for people.
+        drain (bool): wait for the workers' polls in flight before
+            returning. On a shared SWF a poll left behind could take a task
+            of another execution, which would then wait for its timeout;
+            the embedded SWF stops with the command.
 
     Returns:
         int: 0 if it completed, 1 otherwise.
@@ -390,6 +402,9 @@ def run_with_progress(flow, workflow_input, args, where):
         finally:
             workers.stop(wait=False)
         context = client.context(execution)
+        if drain:
+            display.line("Waiting for the workers' polls to return.")
+            worker.join(workers.threads)
     results.write(json.dumps(dict(context), indent=2, sort_keys=True) + '\n')
     results.flush()
     display.line('')
@@ -397,7 +412,7 @@ def run_with_progress(flow, workflow_input, args, where):
     display.line(progress.close_line(watched, display.paint))
     if watched.close_status == 'COMPLETED':
         return EXIT_OK
-    if not args.verbose:
+    if watched.close_status == 'FAILED' and not args.verbose:
         display.line('(garcon run -v shows the logs and tracebacks of '
                      'failed tasks.)')
     return EXIT_NOT_COMPLETED

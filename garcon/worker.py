@@ -138,14 +138,12 @@ class TaskTracker(object):
     """Know which pollers hold a task.
 
     A poller holds a task from the poll that returned it until its
-    ``run()`` returns (the task is done and reported). A stopping process
-    waits for those; a poller still waiting in its poll holds nothing and
-    is left behind.
+    ``run()`` returns (the task is done and reported).
     """
 
     def __init__(self):
         self._busy = set()
-        self._condition = threading.Condition()
+        self._lock = threading.Lock()
 
     def watch(self, worker):
         """Track the tasks a worker's polls return.
@@ -163,7 +161,7 @@ class TaskTracker(object):
         def tracked_poll(*args, **kwargs):
             task = poll(*args, **kwargs)
             if task and task.get('taskToken'):
-                with self._condition:
+                with self._lock:
                     self._busy.add(id(worker))
             return task
 
@@ -172,25 +170,14 @@ class TaskTracker(object):
 
     def release(self, worker):
         """Record that a worker finished its task (if it had one)."""
-        with self._condition:
+        with self._lock:
             self._busy.discard(id(worker))
-            self._condition.notify_all()
 
     @property
     def busy(self):
         """int: how many pollers hold a task."""
-        with self._condition:
+        with self._lock:
             return len(self._busy)
-
-    def wait_idle(self, timeout=None):
-        """Wait until no poller holds a task.
-
-        Returns:
-            bool: True once idle, False if ``timeout`` passed first.
-        """
-        with self._condition:
-            return self._condition.wait_for(
-                lambda: not self._busy, timeout=timeout)
 
 
 def run_tracked(worker, stop, tracker, identity=None):
@@ -265,7 +252,8 @@ def stop_signals(stop, signals=STOP_SIGNALS):
             logger.warning('%s again: exiting at once.', name)
             logging.shutdown()
             os._exit(128 + signum)
-        logger.info('%s: stopping (send it again to exit at once).', name)
+        logger.info('%s: stopping after the tasks in progress (send it '
+                    'again to exit at once).', name)
         stop.set()
 
     previous = {number: signal.signal(number, handle) for number in signals}
@@ -280,10 +268,12 @@ def serve(workers, signals=STOP_SIGNALS, interval=SERVE_INTERVAL):
     """Run workers until SIGINT or SIGTERM, then stop them cleanly.
 
     This is the main loop of a long-running decider or worker process. The
-    first signal stops the polling: tasks in progress finish and are
-    reported to SWF, then this returns; polls still waiting for a task are
-    abandoned (their threads are daemons and never keep the process
-    alive). A second signal exits at once (see :func:`stop_signals`).
+    first signal stops the polling; this returns once every thread has
+    ended: the tasks in progress finish and are reported to SWF, and the
+    polls in flight return (at the latest when SWF's long poll times out,
+    60 s on AWS). Leaving a poll behind is not safe: SWF may hand it a task
+    after the process has gone, and that task would wait for its timeout.
+    A second signal exits at once (see :func:`stop_signals`).
 
     Args:
         workers (Workers): the workers, not started yet.
@@ -305,7 +295,15 @@ def serve(workers, signals=STOP_SIGNALS, interval=SERVE_INTERVAL):
         workers.stop_event.set()
         if tracker.busy:
             logger.info('Waiting for %d task(s) in progress.', tracker.busy)
-        while not tracker.wait_idle(interval):
-            pass
+        logger.info('Waiting for the polls in flight to return.')
+        join(workers.threads, interval)
     logger.info('Stopped.')
     return 0
+
+
+def join(threads, interval=SERVE_INTERVAL):
+    """Wait for threads to end, handling signals meanwhile (a plain
+    ``join()`` would hold the main thread, signal handlers included)."""
+    for thread in threads:
+        while thread.is_alive():
+            thread.join(interval)
