@@ -429,10 +429,11 @@ def watch(client, execution, display, timeout):
 
 def label_width(flow):
     """Return a width for the instance column that fits the flow's names
-    and a generator key."""
+    and a generator key or a short schedule id (the display widens it for
+    longer labels)."""
     names = [len(graph.short_name(flow, current)) for current in
              garcon_activity.find_workflow_activities(flow)]
-    return min(max(names + [10]) + 10, 48)
+    return min(max(names + [10]) + 12, 48)
 
 
 def _log_to(stream):

@@ -243,7 +243,11 @@ class Display(object):
         self.line(self.format_change(change, execution_timeline))
 
     def format_change(self, change, execution_timeline):
-        """Return the line of one change (see :func:`format_change`)."""
+        """Return the line of one change (see :func:`format_change`).
+
+        The label column widens for a longer label, and stays wide.
+        """
+        self.label_width = max(self.label_width, len(change.instance.label))
         return format_change(change, execution_timeline, self.label_width,
                              self.paint)
 

@@ -40,10 +40,14 @@ def garcon_swf_server():
     """The embedded SWF server, one for the whole session."""
     from garcon import local
     server = local.LocalSWF(poll_timeout=POLL_TIMEOUT)
+    problem = None
     try:
         server.start()
     except local.LocalSWFError as error:
-        pytest.fail('garcon_swf: {}'.format(error), pytrace=False)
+        problem = str(error)
+    # Failed outside the except block: no chained traceback in the report.
+    if problem:
+        pytest.fail('garcon_swf: {}'.format(problem), pytrace=False)
     yield server
     server.stop()
 
