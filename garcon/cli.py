@@ -118,7 +118,7 @@ def default_identity():
     return '{}:{}'.format(socket.gethostname(), os.getpid())
 
 
-# -- Flows, inputs, endpoints ---------------------------------------------------
+# -- Flows, inputs, endpoints -------------------------------------------------
 
 def load_flow(spec):
     """Load and validate a flow given on the command line.
@@ -269,7 +269,7 @@ def register(flow):
     garcon_decider.DeciderWorker(flow, register=False).register()
 
 
-# -- Executions -----------------------------------------------------------------
+# -- Executions ---------------------------------------------------------------
 
 def flow_domain(args):
     """Return the domain of ``status``/``history``/``cancel``: ``--domain``,
@@ -346,7 +346,7 @@ def describe_swf_error(error):
     return text
 
 
-# -- Commands -------------------------------------------------------------------
+# -- Commands -----------------------------------------------------------------
 
 def command_run(args):
     """``garcon run``: run a flow to its end, showing its progress."""
@@ -376,9 +376,9 @@ def run_with_progress(flow, workflow_input, args, where, drain=True):
         args (Namespace): the arguments of ``garcon run``.
         where (str): the SWF, named for people.
         drain (bool): wait for the workers' polls in flight before
-            returning. On a shared SWF a poll left behind could take a task
-            of another execution, which would then wait for its timeout;
-            the embedded SWF stops with the command.
+            returning (unless interrupted). On a shared SWF a poll left
+            behind could take a task of another execution, which would then
+            wait for its timeout; the embedded SWF stops with the command.
 
     Returns:
         int: 0 if it completed, 1 otherwise.
@@ -399,12 +399,15 @@ def run_with_progress(flow, workflow_input, args, where, drain=True):
             display.line('Started {} (run {})'.format(
                 execution.workflow_id, execution.run_id))
             watched = watch(client, execution, display, args.timeout)
+        except KeyboardInterrupt:
+            drain = False
+            raise
         finally:
             workers.stop(wait=False)
+            if drain:
+                display.line("Waiting for the workers' polls to return.")
+                worker.join(workers.threads)
         context = client.context(execution)
-        if drain:
-            display.line("Waiting for the workers' polls to return.")
-            worker.join(workers.threads)
     results.write(json.dumps(dict(context), indent=2, sort_keys=True) + '\n')
     results.flush()
     display.line('')
@@ -621,7 +624,7 @@ def command_local_server(args):
     return EXIT_OK
 
 
-# -- Arguments ------------------------------------------------------------------
+# -- Arguments ----------------------------------------------------------------
 
 def positive_int(text):
     """An argparse type: an integer >= 1."""

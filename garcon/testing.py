@@ -33,14 +33,25 @@ class FlowRun(object):
         execution (Execution): the execution.
         status (str): its close status (``COMPLETED``, ``FAILED``, ...).
         events (list): its whole history.
-        history (History): the history, read (states, context, failures).
     """
 
     def __init__(self, execution, status, events):
         self.execution = execution
         self.status = status
         self.events = events
-        self.history = event.History(events)
+        self._history = None
+
+    @property
+    def history(self):
+        """History: the history, read (states, context, failures).
+
+        Read on first use: the status, reason and events of an execution
+        whose input is not a JSON object can be inspected, though it has no
+        context (reading it raises ``WorkflowInputError``).
+        """
+        if self._history is None:
+            self._history = event.History(self.events)
+        return self._history
 
     @property
     def context(self):
@@ -147,4 +158,3 @@ def run_flow(flow, input=None, workflow_id=None, timeout=60,
         workers.stop_event.set()
         events = client.history(execution)
     return FlowRun(execution, status, events)
-

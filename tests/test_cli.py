@@ -123,7 +123,7 @@ def parse_started(result):
     return values['workflow_id'], values['run_id']
 
 
-# -- garcon run, on the embedded SWF ---------------------------------------------
+# -- garcon run, on the embedded SWF ------------------------------------------
 
 def test_run_completes_a_flow_with_progress_and_summary():
     result = garcon('run', 'example.code_sample')
@@ -208,7 +208,7 @@ def test_run_timeout_times_the_execution_out():
     assert 'START_TO_CLOSE' in result.stderr
 
 
-# -- Mistakes: one line, exit code 2 ----------------------------------------------
+# -- Mistakes: one line, exit code 2 ------------------------------------------
 
 @pytest.mark.parametrize('args, message', [
     (['run', 'no.such.flow'], "No flow module named 'no.such.flow'."),
@@ -305,7 +305,7 @@ def test_no_command_shows_usage():
     assert 'usage: garcon' in result.stderr
 
 
-# -- garcon graph -------------------------------------------------------------------
+# -- garcon graph -------------------------------------------------------------
 
 def test_graph_mermaid():
     result = garcon('graph', 'example.generators')
@@ -344,7 +344,7 @@ def test_graph_of_a_custom_decider_says_so():
     assert '    serve["serve"]' in text.splitlines()
 
 
-# -- The live display, on a pretend terminal ----------------------------------------
+# -- The live display, on a pretend terminal ----------------------------------
 
 def scheduled(event_id, name, activity_id, at):
     return {'eventId': event_id, 'eventType': 'ActivityTaskScheduled',
@@ -410,7 +410,7 @@ def test_history_lines_and_summary_of_a_fan_out():
         ('fetch', 'scheduled', 2, 3, '1.50s')]
 
 
-# -- Deployment: local-server, start, decider, worker, status, history ----------------
+# -- Deployment: local-server, start, decider, worker, status, history --------
 
 @pytest.fixture(scope='module')
 def server(tmp_path_factory):
