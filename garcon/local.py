@@ -1,0 +1,913 @@
+"""The embedded local SWF: moto's server on loopback, made to behave like SWF.
+
+:class:`LocalSWF` runs moto's ``ThreadedMotoServer`` in this process on
+``127.0.0.1`` (port 0 picks a free port) and points boto 2 at it::
+
+    with LocalSWF() as swf:
+        layer1 = swf.connect()
+        ...
+
+moto's SWF differs from the real service where Garcon depends on it. The
+fixes below are the one place that touches moto's internals; they are
+installed, once per process, when a local server starts:
+
+* **Activity id reuse.** SWF refuses an activity id only while an activity
+  with that id is *open* in the execution; moto refuses any id ever used.
+* **One lock.** moto takes no lock of its own around SWF calls and its server
+  answers requests on threads: two pollers could get the same task. Every
+  SWF action runs under one lock.
+* **Long polling.** SWF holds an empty poll open (up to 60 s) and answers as
+  soon as a task arrives; moto sleeps 1 s and answers empty. Polls here wait
+  up to :data:`POLL_TIMEOUT` seconds (``LocalSWF(poll_timeout=...)``).
+* **History paging.** SWF returns at most ``maximumPageSize`` (at most 1,000)
+  events a call plus a ``nextPageToken``; moto returns the whole history.
+* **One scheduled decision task.** SWF schedules a decision task only if
+  none is waiting; moto schedules one per event while none is started.
+* **Late answers.** SWF refuses with ``UnknownResourceFault`` an answer to a
+  task that timed out or failed; moto fails with a 500, which boto retries
+  for minutes.
+* **Speed.** moto rescans every event to number a new one and every task of
+  the domain to find an execution's tasks; both are quadratic over the
+  25,000 events an SWF history may reach. Here event ids are O(1) and tasks
+  are indexed per execution. (Each call still checks the timeouts of every
+  open task: moto processes timeouts lazily.)
+
+Each fix is a function below, with what SWF does and why moto needs it.
+
+moto keeps its state in module globals: every :class:`LocalSWF` of a process
+serves the same SWF state, and :meth:`LocalSWF.reset` clears it for all.
+
+The fixes were written for and tested with moto 5.2.x (moto[server]
+``>=5.2,<5.3``). If the internals they patch are missing, starting a server
+raises :class:`LocalSWFError` naming the installed moto version.
+"""
+
+import base64
+import collections
+import contextlib
+import functools
+import inspect
+import itertools
+import json
+import logging
+import os
+import socket
+import threading
+import time
+
+from garcon import connection
+
+logger = logging.getLogger(__name__)
+
+#: Seconds an empty poll waits for a task before it returns empty. SWF waits
+#: 60 s; a shorter wait keeps local workers and tests responsive.
+POLL_TIMEOUT = 5
+
+#: Seconds between two checks of a waiting poll. moto notices timeouts
+#: (heartbeat, decision task) only when a call looks, so a waiting poll looks
+#: again this often even when no other call wakes it.
+RECHECK_INTERVAL = 0.2
+
+#: Largest (and default) number of history events in one page, as on SWF.
+MAX_PAGE_SIZE = 1000
+
+#: The moto versions these fixes were tested with.
+TESTED_MOTO_VERSIONS = '5.2.x'
+
+ENDPOINT_ENV_VARIABLE = 'AWS_ENDPOINT_URL_SWF'
+
+_OPEN_STATES = ('SCHEDULED', 'STARTED')
+
+
+class LocalSWFError(RuntimeError):
+    """The local SWF cannot run (moto missing or of an untested shape)."""
+
+
+class LocalSWF(object):
+    """An SWF endpoint on loopback, served by moto with SWF-parity fixes.
+
+    A context manager: ``with LocalSWF() as swf:`` starts the server and
+    stops it on exit.
+
+    Args:
+        port (int): the port to listen on; 0 picks a free one.
+        host (str): the address to listen on.
+        poll_timeout (float): seconds an empty poll waits for a task; by
+            default :data:`POLL_TIMEOUT`.
+    """
+
+    def __init__(self, port=0, host='127.0.0.1', poll_timeout=None):
+        self.host = host
+        self.requested_port = port
+        self.poll_timeout = poll_timeout
+        self._server = None
+        self._port = None
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+    def start(self):
+        """Start the server (a no-op when it already runs).
+
+        Returns:
+            LocalSWF: self.
+
+        Raises:
+            LocalSWFError: moto is missing or lacks the internals patched.
+        """
+        if self._server is not None:
+            return self
+        install_parity_fixes()
+        _quiet_request_logs()
+        if self.requested_port:
+            _check_port_is_free(self.host, self.requested_port)
+        from moto.server import ThreadedMotoServer
+        server = ThreadedMotoServer(
+            ip_address=self.host, port=self.requested_port, verbose=False)
+        server.start()
+        self._server = server
+        self._port = server.get_host_and_port()[1]
+        _STATE.poll_timeouts[self._port] = (
+            POLL_TIMEOUT if self.poll_timeout is None else self.poll_timeout)
+        logger.info('Local SWF listening on %s', self.endpoint)
+        return self
+
+    def stop(self):
+        """Stop the server (a no-op when it does not run)."""
+        if self._server is None:
+            return
+        self._server.stop()
+        _STATE.poll_timeouts.pop(self._port, None)
+        logger.info('Local SWF on %s stopped', self.endpoint)
+        self._server = None
+        self._port = None
+
+    @property
+    def port(self):
+        """int: the port the server listens on."""
+        if self._port is None:
+            raise LocalSWFError('The local SWF is not started.')
+        return self._port
+
+    @property
+    def endpoint(self):
+        """str: the endpoint URL, ``http://HOST:PORT``."""
+        host = '[{}]'.format(self.host) if ':' in self.host else self.host
+        return 'http://{}:{}'.format(host, self.port)
+
+    def environ(self):
+        """Return the environment variables that point SDKs at this server.
+
+        Returns:
+            dict: ``{'AWS_ENDPOINT_URL_SWF': endpoint}``.
+        """
+        return {ENDPOINT_ENV_VARIABLE: self.endpoint}
+
+    @contextlib.contextmanager
+    def configure_environment(self):
+        """Point ``os.environ`` at this server while the block runs.
+
+        The variables' previous values (or absence) come back on exit.
+        """
+        saved = {name: os.environ.get(name) for name in self.environ()}
+        os.environ.update(self.environ())
+        try:
+            yield self
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+    def reset(self):
+        """Forget every domain, type and execution of the local SWF.
+
+        moto's state belongs to the process: this clears it for every
+        :class:`LocalSWF` of the process, started or not.
+        """
+        install_parity_fixes()
+        from moto.swf.models import swf_backends
+        with _STATE.condition:
+            for account_backends in list(swf_backends.values()):
+                account_backends.reset()
+            _forget_recorded_instances()
+            _STATE.generation += 1
+            _STATE.condition.notify_all()
+
+    def connect(self):
+        """Return a boto Layer1 connection to this server.
+
+        Returns:
+            garcon.connection.Layer1: the connection.
+        """
+        return connection.connect(endpoint=self.endpoint)
+
+
+def _forget_recorded_instances():
+    # moto's models record their instances (for /moto-api/data.json), which
+    # would keep every reset execution alive; moto's own reset forgets them.
+    from moto.core.model_instances import model_data
+    for model in model_data.get('swf', {}).values():
+        model.instances_tracked = []
+
+
+def _check_port_is_free(host, port):
+    # moto binds in its server thread and would wait for ever for a server
+    # that failed to start: find out before.
+    family = socket.AF_INET6 if ':' in host else socket.AF_INET
+    try:
+        probe = socket.create_server((host, port), family=family)
+    except OSError as error:
+        raise LocalSWFError(
+            'The local SWF cannot listen on {}:{}: {}'.format(
+                host, port, error))
+    probe.close()
+
+
+def _quiet_request_logs():
+    # werkzeug logs every request at INFO and, unless told a level, gives its
+    # logger a stderr handler: one line per poll would flood the output.
+    werkzeug_logger = logging.getLogger('werkzeug')
+    if werkzeug_logger.level == logging.NOTSET:
+        werkzeug_logger.setLevel(logging.WARNING)
+
+
+class _SharedState(object):
+    """What the patched moto shares across request threads."""
+
+    def __init__(self):
+        # Reentrant: a long poll holds it around each moto call it makes.
+        self.condition = threading.Condition(threading.RLock())
+        # Bumped on every history event: a waiting poll wakes up only when
+        # something happened.
+        self.generation = 0
+        # Server port -> poll timeout of the LocalSWF listening there.
+        self.poll_timeouts = {}
+
+
+_STATE = _SharedState()
+
+# What moto's ``activity_tasks``, ``decision_tasks`` and ``events()`` of an
+# execution return during the call at hand (see _viewing).
+_VIEW = threading.local()
+
+_INSTALL_LOCK = threading.Lock()
+_installed = False
+
+
+def install_parity_fixes():
+    """Patch moto's SWF to behave like SWF (idempotent).
+
+    :class:`LocalSWF` calls it on start; the patches apply to the whole
+    process, including moto's in-process mocks.
+
+    Raises:
+        LocalSWFError: moto is missing or lacks the internals patched.
+    """
+    global _installed
+    with _INSTALL_LOCK:
+        if _installed:
+            return
+        targets = _moto_targets()
+        _check_moto_internals(targets)
+        _fix_timeouts(targets['timeout'])
+        _fix_event_ids(targets['WorkflowExecution'])
+        _fix_task_lookups(targets)
+        _fix_activity_id_reuse(targets['WorkflowExecution'])
+        _fix_decision_task_scheduling(targets['WorkflowExecution'])
+        _fix_answers_to_closed_tasks(targets['SWFBackend'])
+        _fix_timer_firing(targets['WorkflowExecution'])
+        _fix_actions(targets['SWFResponse'])
+        _installed = True
+        logger.debug('moto %s patched for SWF parity', _moto_version())
+
+
+def _moto_version():
+    try:
+        import moto
+    except ImportError:
+        return None
+    return getattr(moto, '__version__', 'unknown')
+
+
+def _moto_targets():
+    try:
+        from moto.swf import models
+        from moto.swf import responses
+        from moto.swf.models import domain
+        from moto.swf.models import timeout
+        from moto.swf.models import workflow_execution
+        from moto.swf import exceptions
+        from moto.core import model_instances
+    except ImportError as error:
+        raise LocalSWFError(
+            'The local SWF needs moto[server] {} ({}): pip install '
+            '"moto[server]>=5.2,<5.3".'.format(TESTED_MOTO_VERSIONS, error))
+    return {
+        'models': models,
+        'SWFBackend': models.SWFBackend,
+        'WorkflowExecution': workflow_execution.WorkflowExecution,
+        'Domain': domain.Domain,
+        'SWFResponse': responses.SWFResponse,
+        'exceptions': exceptions,
+        'timeout': timeout,
+        'model_instances': model_instances,
+    }
+
+
+# The internals each fix patches or relies on.
+_REQUIRED_INTERNALS = {
+    'models': ('sleep', 'swf_backends'),
+    'exceptions': ('SWFValidationException', 'SWFUnknownResourceFault'),
+    'timeout': ('Timeout', 'unix_time'),
+    'model_instances': ('model_data',),
+    'SWFBackend': (
+        'poll_for_decision_task', 'poll_for_activity_task',
+        'respond_decision_task_completed', '_find_activity_task_from_token',
+        'describe_workflow_execution', '_get_domain'),
+    'WorkflowExecution': (
+        'next_event_id', '_add_event', 'events', 'schedule_activity_task',
+        'activity_tasks', 'decision_tasks', '_find_activity_task',
+        '_find_decision_task', '_process_timeouts', '_schedule_decision_task',
+        '_fire_timer'),
+    'Domain': (
+        'add_to_activity_task_list', 'add_to_decision_task_list',
+        'activity_tasks', 'decision_tasks', 'get_workflow_execution'),
+    'SWFResponse': (
+        'poll_for_decision_task', 'poll_for_activity_task',
+        'get_workflow_execution_history', '_get_workflow_execution_params',
+        '_params', 'swf_backend'),
+}
+
+
+def _check_moto_internals(targets):
+    missing = [
+        '{}.{}'.format(owner, name)
+        for owner, names in sorted(_REQUIRED_INTERNALS.items())
+        for name in names if not hasattr(targets[owner], name)]
+    if missing:
+        raise LocalSWFError(
+            'moto {} lacks the SWF internals garcon.local patches ({}); it '
+            'was tested with moto {}: pip install "moto[server]>=5.2,<5.3".'
+            .format(_moto_version(), ', '.join(missing),
+                    TESTED_MOTO_VERSIONS))
+    if not str(_moto_version()).startswith(TESTED_MOTO_VERSIONS[:-1]):
+        logger.warning(
+            'garcon.local was tested with moto %s, not %s: the local SWF '
+            'may differ from SWF.', TESTED_MOTO_VERSIONS, _moto_version())
+
+
+# -- Timeout checks -----------------------------------------------------------
+
+def _fix_timeouts(timeout_module):
+    # moto checks the timeouts of every open task at the start of every call,
+    # making a Timeout per task each time. (1) Every moto model records its
+    # instances (for /moto-api/data.json) and never lets them go: with 1,000
+    # open activities that is 1,000 more live objects per call, so memory and
+    # garbage collection grow without bound. A Timeout is a throwaway value:
+    # make it unrecorded. (2) Its clock, moto's unix_time(), builds datetimes
+    # to read the time: most of each call's time with many open tasks.
+    # time.time() reads the same clock.
+    def new(cls, *args, **kwargs):
+        return object.__new__(cls)
+
+    timeout_module.Timeout.__new__ = staticmethod(new)
+    timeout_module.unix_time = time.time
+
+
+# -- Event ids ---------------------------------------------------------------
+
+def _fix_event_ids(workflow_execution):
+    # moto numbers a new event max(all ids) + 1, a scan of the whole history
+    # per event. Events are only appended, numbered 1, 2, 3...: the last one
+    # holds the max.
+    def next_event_id(self):
+        events = self._events
+        return events[-1].event_id + 1 if events else 1
+
+    original_add_event = workflow_execution._add_event
+
+    @functools.wraps(original_add_event)
+    def add_event(self, *args, **kwargs):
+        event = original_add_event(self, *args, **kwargs)
+        _STATE.generation += 1
+        return event
+
+    workflow_execution.next_event_id = next_event_id
+    workflow_execution._add_event = add_event
+    workflow_execution.events = _events_in_view(workflow_execution.events)
+
+
+def _events_in_view(events):
+    """Wrap WorkflowExecution.events to return only what the view selects."""
+    @functools.wraps(events)
+    def events_in_view(self, reverse_order=False):
+        every = events(self, reverse_order=reverse_order)
+        select = getattr(_VIEW, 'events', None)
+        return select(every) if select else every
+    return events_in_view
+
+
+# -- Task lookups -------------------------------------------------------------
+
+class _TaskIndex(object):
+    """One execution's tasks of one kind, with the lookups moto scans for.
+
+    Args:
+        tasks (iterable): the tasks the execution already has.
+    """
+
+    def __init__(self, tasks=()):
+        self.tasks = []
+        self.by_token = {}
+        self.by_activity_id = collections.defaultdict(list)
+        # Tasks open when last looked at; closed ones are dropped lazily.
+        self._open = []
+        for task in tasks:
+            self.add(task)
+
+    def add(self, task):
+        self.tasks.append(task)
+        self.by_token[task.task_token] = task
+        activity_id = getattr(task, 'activity_id', None)
+        if activity_id is not None:
+            self.by_activity_id[activity_id].append(task)
+        self._open.append(task)
+
+    def everything(self):
+        return list(self.tasks)
+
+    def open_tasks(self):
+        self._open = [task for task in self._open if _is_open(task)]
+        return list(self._open)
+
+    def with_token(self, token):
+        task = self.by_token.get(token)
+        return [task] if task is not None else []
+
+    def open_with_activity_id(self, activity_id):
+        return [
+            task for task in self.by_activity_id.get(activity_id, ())
+            if _is_open(task)]
+
+
+def _is_open(task):
+    return task.state in _OPEN_STATES
+
+
+def _index_attribute(kind):
+    return '_garcon_{}_tasks'.format(kind)
+
+
+def _task_index(execution, kind):
+    """Return the index of an execution's tasks of a kind, built on demand."""
+    attribute = _index_attribute(kind)
+    index = execution.__dict__.get(attribute)
+    if index is None:
+        # Executions made before the fixes: index what the domain holds.
+        domain_tasks = getattr(execution.domain, kind + '_tasks')
+        index = _TaskIndex(
+            task for task in domain_tasks
+            if task.workflow_execution is execution)
+        execution.__dict__[attribute] = index
+    return index
+
+
+@contextlib.contextmanager
+def _viewing(kind, select):
+    """Make an execution's ``{kind}_tasks`` (or ``events()``) return less.
+
+    Args:
+        kind (str): ``activity``, ``decision`` or ``events``.
+        select (callable): gets the task index (the events) and returns
+            what moto sees.
+    """
+    previous = getattr(_VIEW, kind, None)
+    setattr(_VIEW, kind, select)
+    try:
+        yield
+    finally:
+        setattr(_VIEW, kind, previous)
+
+
+def _tasks_property(kind):
+    def tasks(self):
+        select = getattr(_VIEW, kind, None) or _TaskIndex.everything
+        return select(_task_index(self, kind))
+    return property(tasks, doc='The execution\'s {} tasks.'.format(kind))
+
+
+def _recording(kind, add_to_task_list):
+    """Wrap Domain.add_to_{kind}_task_list to index the task by execution."""
+    @functools.wraps(add_to_task_list)
+    def add(self, task_list, task):
+        add_to_task_list(self, task_list, task)
+        index = task.workflow_execution.__dict__.get(_index_attribute(kind))
+        # Without an index yet, the one built on demand will see the task.
+        if index is not None:
+            index.add(task)
+    return add
+
+
+def _with_views(method, **selectors):
+    """Wrap a method to run with task views.
+
+    Args:
+        method (callable): the moto method.
+        **selectors: per kind (``activity``, ``decision``), a function of
+            the method's arguments returning the view's select function.
+    """
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        with contextlib.ExitStack() as stack:
+            for kind, selector in selectors.items():
+                stack.enter_context(_viewing(kind, selector(*args, **kwargs)))
+            return method(*args, **kwargs)
+    return wrapper
+
+
+def _open_tasks(*args, **kwargs):
+    return _TaskIndex.open_tasks
+
+
+def _task_with_token(owner, task_token, *args, **kwargs):
+    return lambda index: index.with_token(task_token)
+
+
+def _fix_task_lookups(targets):
+    # moto finds an execution's tasks by filtering every task of the domain,
+    # and then scans them (closed ones included) to find one token or the
+    # open ones: several times per call, every call. An index per execution
+    # answers each of those questions directly; the methods below only ever
+    # look at the tasks their view returns, so their results are unchanged.
+    execution = targets['WorkflowExecution']
+    domain = targets['Domain']
+    backend = targets['SWFBackend']
+    for kind in ('activity', 'decision'):
+        setattr(execution, kind + '_tasks', _tasks_property(kind))
+        name = 'add_to_{}_task_list'.format(kind)
+        setattr(domain, name, _recording(kind, getattr(domain, name)))
+
+    # Timeouts can only hit open tasks.
+    execution._process_timeouts = _with_views(
+        execution._process_timeouts,
+        activity=_open_tasks, decision=_open_tasks)
+    # Only open decision tasks get handed out by a poll.
+    backend.poll_for_decision_task = _with_views(
+        backend.poll_for_decision_task, decision=_open_tasks)
+    # Token lookups.
+    execution._find_activity_task = _with_views(
+        execution._find_activity_task, activity=_task_with_token)
+    execution._find_decision_task = _with_views(
+        execution._find_decision_task, decision=_task_with_token)
+    backend._find_activity_task_from_token = _with_views(
+        backend._find_activity_task_from_token, activity=_task_with_token)
+    # Its other lookups (timeouts, scheduling) bring views of their own.
+    backend.respond_decision_task_completed = _with_views(
+        backend.respond_decision_task_completed, decision=_task_with_token)
+
+
+# -- Activity id reuse --------------------------------------------------------
+
+def _open_with_scheduled_id(execution, event_id, attributes, *args, **kwargs):
+    activity_id = attributes.get('activityId')
+    return lambda index: index.open_with_activity_id(activity_id)
+
+
+def _fix_activity_id_reuse(workflow_execution):
+    # SWF refuses an activity id only while an activity with that id is open
+    # in the execution: once it closed (completed, failed, timed out,
+    # canceled) the id may be scheduled again, which is how Garcon retries.
+    # moto 5 checks every task the execution ever had, so every retry fails
+    # with ACTIVITY_ID_ALREADY_IN_USE. While it schedules, the execution's
+    # activity tasks are the open ones with the id being scheduled: that
+    # check is the method's only use of them.
+    workflow_execution.schedule_activity_task = _with_views(
+        workflow_execution.schedule_activity_task,
+        activity=_open_with_scheduled_id)
+
+
+# -- Decision task scheduling -------------------------------------------------
+
+def _fix_decision_task_scheduling(workflow_execution):
+    # SWF keeps at most one decision task *scheduled* per execution: events
+    # that arrive while one waits are decided together when it starts. moto
+    # schedules another each time unless one is also started, so a decider
+    # falling behind gets one decision task per event, and openDecisionTasks
+    # exceeds 1 (which makes moto refuse CancelWorkflowExecution).
+    schedule = workflow_execution._schedule_decision_task
+
+    @functools.wraps(schedule)
+    def schedule_decision_task(self, *args, **kwargs):
+        if any(task.state == 'SCHEDULED' for task in self.decision_tasks):
+            return None
+        return schedule(self, *args, **kwargs)
+
+    workflow_execution._schedule_decision_task = _with_views(
+        schedule_decision_task, decision=_open_tasks)
+
+
+# -- Answers to closed tasks --------------------------------------------------
+
+def _fix_answers_to_closed_tasks(backend):
+    # SWF answers UnknownResourceFault to a task answered after it closed
+    # (timed out, failed); moto handles only completed ones and raises a
+    # ValueError otherwise, a 500 that boto retries for minutes.
+    backend._find_activity_task_from_token = _refusing_closed_tasks(
+        backend._find_activity_task_from_token, 'activity', 'activity')
+    backend.respond_decision_task_completed = _refusing_closed_tasks(
+        backend.respond_decision_task_completed, 'decision', 'decision task')
+
+
+def _refusing_closed_tasks(method, kind, label):
+    @functools.wraps(method)
+    def wrapper(self, task_token, *args, **kwargs):
+        try:
+            return method(self, task_token, *args, **kwargs)
+        except ValueError:
+            task = _task_with_token_in(self, kind, task_token)
+            if task is None or task.state == 'STARTED':
+                raise
+        from moto.swf.exceptions import SWFUnknownResourceFault
+        raise SWFUnknownResourceFault(
+            '{}, scheduledEventId = {}'.format(label, task.scheduled_event_id))
+    return wrapper
+
+
+def _task_with_token_in(backend, kind, task_token):
+    for domain in backend.domains:
+        for execution in domain.workflow_executions:
+            task = _task_index(execution, kind).by_token.get(task_token)
+            if task is not None:
+                return task
+    return None
+
+
+# -- Timers -------------------------------------------------------------------
+
+def _fix_timer_firing(workflow_execution):
+    # moto fires timers from a threading.Timer, outside any request: take the
+    # lock like a request, and wake the pollers waiting for the decision task
+    # the timer schedules.
+    fire_timer = workflow_execution._fire_timer
+
+    @functools.wraps(fire_timer)
+    def fire(self, *args, **kwargs):
+        return _serialize(lambda: fire_timer(self, *args, **kwargs))
+
+    workflow_execution._fire_timer = fire
+
+
+# -- Actions: lock, long polling, paging --------------------------------------
+
+def _fix_actions(swf_response):
+    # Every SWF action moto serves is a public method of SWFResponse; run
+    # each (backend call and serialization) under the one lock.
+    actions = {
+        name: value for name, value in vars(swf_response).items()
+        if inspect.isfunction(value) and not name.startswith('_')}
+    actions['poll_for_activity_task'] = _long_polled_activity_poll(
+        actions['poll_for_activity_task'])
+    actions['poll_for_decision_task'] = _paged_decision_poll(
+        actions['poll_for_decision_task'])
+    actions['get_workflow_execution_history'] = _paged_history(
+        actions['get_workflow_execution_history'])
+    for name, action in actions.items():
+        setattr(swf_response, name, _serialized(action))
+
+
+def _serialize(call):
+    """Run ``call()`` under the lock; wake the pollers if it made events."""
+    with _STATE.condition:
+        generation = _STATE.generation
+        try:
+            return call()
+        finally:
+            if _STATE.generation != generation:
+                _STATE.condition.notify_all()
+
+
+def _serialized(action):
+    @functools.wraps(action)
+    def serialized(self):
+        return _serialize(lambda: action(self))
+    return serialized
+
+
+@contextlib.contextmanager
+def _moto_sleep_disabled():
+    # moto sleeps 1 s before answering an empty poll, to keep clients from
+    # spinning; the long poll does the waiting, without holding the lock.
+    from moto.swf import models
+    original = models.sleep
+    models.sleep = _no_sleep
+    try:
+        yield
+    finally:
+        models.sleep = original
+
+
+def _no_sleep(seconds):
+    pass
+
+
+def _poll_timeout(response):
+    """Return the poll timeout of the server that received the request."""
+    request = getattr(response, 'normalized_request', None)
+    environ = getattr(request, 'environ', None) or {}
+    try:
+        port = int(environ.get('SERVER_PORT'))
+    except (TypeError, ValueError):
+        return POLL_TIMEOUT
+    return _STATE.poll_timeouts.get(port, POLL_TIMEOUT)
+
+
+def _poll_until_task(poll, response):
+    """Long-poll: run moto's poll until it hands out a task or time is up.
+
+    Args:
+        poll (callable): moto's poll action.
+        response (SWFResponse): the request being answered.
+
+    Returns:
+        dict: the decoded answer of the last poll.
+    """
+    deadline = time.monotonic() + _poll_timeout(response)
+    with _STATE.condition:
+        while True:
+            with _moto_sleep_disabled():
+                answer = json.loads(_serialize(lambda: poll(response)))
+            remaining = deadline - time.monotonic()
+            if answer.get('taskToken') or remaining <= 0:
+                return answer
+            # Releases the lock while waiting.
+            _STATE.condition.wait(min(RECHECK_INTERVAL, remaining))
+
+
+def _long_polled_activity_poll(poll):
+    @functools.wraps(poll)
+    def poll_for_activity_task(self):
+        return json.dumps(_poll_until_task(poll, self))
+    return poll_for_activity_task
+
+
+def _paged_decision_poll(poll):
+    # SWF pages the history of a decision task; the next page is asked with
+    # the same call plus nextPageToken, and answers with the same task.
+    @functools.wraps(poll)
+    def poll_for_decision_task(self):
+        params = self._params
+        page_size = _page_size(params)
+        token = params.get('nextPageToken')
+        if token:
+            answer = _next_decision_page(self, params, token, page_size)
+        else:
+            # moto would serialize the whole history: show it one page, and
+            # one event more, which tells whether more pages follow.
+            with _viewing('events', _first_events(page_size + 1)):
+                answer = _poll_until_task(poll, self)
+            answer = _first_decision_page(self, answer, params, page_size)
+        return json.dumps(answer)
+    return poll_for_decision_task
+
+
+def _paged_history(get_history):
+    @functools.wraps(get_history)
+    def get_workflow_execution_history(self):
+        params = self._params
+        page_size = _page_size(params)
+        domain, run_id, workflow_id = self._get_workflow_execution_params()
+        execution = self.swf_backend.describe_workflow_execution(
+            domain, run_id, workflow_id)
+        token = params.get('nextPageToken')
+        if token:
+            cursor = _decode_token(token, 'history')
+            if cursor['execution'] != execution.to_short_dict():
+                raise _validation_error('nextPageToken is for another '
+                                        'execution.')
+        else:
+            cursor = _first_cursor(
+                execution, bool(params.get('reverseOrder')), 'history')
+        events, cursor = _page_events(execution, cursor, page_size)
+        return json.dumps(_with_token({'events': events}, cursor))
+    return get_workflow_execution_history
+
+
+def _page_size(params):
+    size = params.get('maximumPageSize') or MAX_PAGE_SIZE
+    if not isinstance(size, int) or not 0 < size <= MAX_PAGE_SIZE:
+        raise _validation_error(
+            "Value '{}' at 'maximumPageSize' failed to satisfy constraint: "
+            'Member must have value between 0 and {}'.format(
+                size, MAX_PAGE_SIZE))
+    return size
+
+
+def _validation_error(message):
+    from moto.swf.exceptions import SWFValidationException
+    return SWFValidationException(message)
+
+
+def _first_cursor(execution, reverse, kind):
+    """Return the cursor of a history's first page.
+
+    A cursor pages the history as it was at the first page: ``last`` is its
+    last event id, ``next`` the id of the next page's first event.
+    """
+    last = len(execution.events())
+    return {
+        'kind': kind,
+        'execution': execution.to_short_dict(),
+        'reverse': reverse,
+        'last': last,
+        'next': last if reverse else 1,
+    }
+
+
+def _page_events(execution, cursor, page_size):
+    """Return one page of events and the cursor of the next (None at end)."""
+    # moto appends events in id order: event N is at index N - 1.
+    events = execution.events()
+    first = cursor['next']
+    if cursor['reverse']:
+        low = max(first - page_size, 0)
+        page = events[low:first][::-1]
+        following = low if low > 0 else None
+    else:
+        high = min(first - 1 + page_size, cursor['last'])
+        page = events[first - 1:high]
+        following = high + 1 if high < cursor['last'] else None
+    next_cursor = None if following is None else dict(cursor, next=following)
+    return [event.to_dict() for event in page], next_cursor
+
+
+def _first_events(count):
+    return lambda events: list(itertools.islice(events, count))
+
+
+def _first_decision_page(response, answer, params, page_size):
+    """Cut moto's answer to a decision poll down to its first page.
+
+    Args:
+        response (SWFResponse): the request being answered.
+        answer (dict): moto's answer, with at most one event too many.
+        params (dict): the request's parameters.
+        page_size (int): the page size.
+
+    Returns:
+        dict: the answer to send.
+    """
+    events = answer.get('events')
+    if not answer.get('taskToken') or len(events) <= page_size:
+        return answer
+    task = {key: value for key, value in answer.items() if key != 'events'}
+    execution = _execution(
+        response, params['domain'], task['workflowExecution'])
+    cursor = _first_cursor(
+        execution, bool(params.get('reverseOrder')), 'decision')
+    cursor.update(
+        domain=params['domain'], task=task,
+        next=events[page_size]['eventId'])
+    return _with_token(dict(task, events=events[:page_size]), cursor)
+
+
+def _next_decision_page(response, params, token, page_size):
+    cursor = _decode_token(token, 'decision')
+    if cursor['domain'] != params['domain']:
+        raise _validation_error('nextPageToken is for another domain.')
+    execution = _execution(response, params['domain'], cursor['execution'])
+    events, next_cursor = _page_events(execution, cursor, page_size)
+    return _with_token(dict(cursor['task'], events=events), next_cursor)
+
+
+def _execution(response, domain, ids):
+    return response.swf_backend._get_domain(domain).get_workflow_execution(
+        ids['workflowId'], run_id=ids['runId'])
+
+
+def _with_token(answer, cursor):
+    if cursor is not None:
+        answer['nextPageToken'] = _encode_token(cursor)
+    return answer
+
+
+def _encode_token(cursor):
+    text = json.dumps(cursor, sort_keys=True, separators=(',', ':'))
+    return base64.urlsafe_b64encode(text.encode('utf-8')).decode('ascii')
+
+
+def _decode_token(token, kind):
+    # The token carries the direction and the snapshot of the first page:
+    # SWF wants the same arguments on every page of a history.
+    try:
+        cursor = json.loads(base64.urlsafe_b64decode(token.encode('ascii')))
+    except (ValueError, TypeError, AttributeError):
+        cursor = None
+    if not isinstance(cursor, dict) or cursor.get('kind') != kind:
+        raise _validation_error('Invalid nextPageToken.')
+    return cursor

@@ -1,0 +1,546 @@
+"""Tests of the embedded local SWF (garcon.local).
+
+Everything goes through boto 2 Layer1 calls to a real moto server, and
+asserts on the history SWF would show.
+"""
+
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+import boto.exception
+import moto
+import pytest
+from boto.swf.layer1_decisions import Layer1Decisions
+
+from garcon import connection
+from garcon import local
+
+POLL_TIMEOUT = 1
+WORKFLOW = 'flow'
+ACTIVITY = 'act'
+ACTIVITY_LIST = 'act-list'
+
+# Big enough for three pages of history at the default page size.
+BIG_EXECUTION_ACTIVITIES = 2600
+
+
+@pytest.fixture(scope='module')
+def swf():
+    with local.LocalSWF(poll_timeout=POLL_TIMEOUT) as server:
+        yield server
+
+
+@pytest.fixture
+def conn(swf):
+    return swf.connect()
+
+
+@pytest.fixture
+def domain(conn):
+    name = 'test-local-' + uuid.uuid4().hex
+    conn.register_domain(name, '1')
+    conn.register_workflow_type(
+        name, WORKFLOW, '1', task_list=WORKFLOW,
+        default_child_policy='TERMINATE',
+        default_execution_start_to_close_timeout='3600',
+        default_task_start_to_close_timeout='300')
+    conn.register_activity_type(
+        name, ACTIVITY, '1', task_list=ACTIVITY_LIST,
+        default_task_heartbeat_timeout='600',
+        default_task_schedule_to_close_timeout='600',
+        default_task_schedule_to_start_timeout='600',
+        default_task_start_to_close_timeout='600')
+    return name
+
+
+@pytest.fixture
+def execution(conn, domain):
+    """An open execution: (workflow id, run id). Terminated afterwards."""
+    workflow_id = 'wf-' + uuid.uuid4().hex
+    run_id = conn.start_workflow_execution(
+        domain, workflow_id, WORKFLOW, '1')['runId']
+    yield workflow_id, run_id
+    # Open tasks of open executions cost every later call a timeout check.
+    try:
+        conn.terminate_workflow_execution(domain, workflow_id, run_id=run_id)
+    except boto.exception.SWFResponseError:
+        pass  # already closed
+
+
+@pytest.fixture
+def big_execution(conn, domain, execution):
+    """An execution whose history holds more than 2,600 events."""
+    _decide(conn, domain, *[
+        _schedule('a-{}'.format(number))
+        for number in range(BIG_EXECUTION_ACTIVITIES)])
+    return execution
+
+
+def _schedule(activity_id, **options):
+    def add(decisions):
+        decisions.schedule_activity_task(
+            activity_id, ACTIVITY, '1', task_list=ACTIVITY_LIST, **options)
+    return add
+
+
+def _poll_decision(conn, domain, **options):
+    for _ in range(20):
+        task = conn.poll_for_decision_task(domain, WORKFLOW, **options)
+        if task.get('taskToken'):
+            return task
+    raise AssertionError('No decision task came.')
+
+
+def _poll_activity(conn, domain):
+    for _ in range(20):
+        task = conn.poll_for_activity_task(domain, ACTIVITY_LIST)
+        if task.get('taskToken'):
+            return task
+    raise AssertionError('No activity task came.')
+
+
+def _decide(conn, domain, *builders):
+    """Poll a decision task and answer it with the decisions built."""
+    task = _poll_decision(conn, domain)
+    decisions = Layer1Decisions()
+    for build in builders:
+        build(decisions)
+    conn.respond_decision_task_completed(task['taskToken'], decisions._data)
+    return task
+
+
+def _history(conn, domain, execution, **options):
+    workflow_id, run_id = execution
+    events = []
+    token = None
+    while True:
+        page = conn.get_workflow_execution_history(
+            domain, run_id, workflow_id, next_page_token=token, **options)
+        events.extend(page['events'])
+        token = page.get('nextPageToken')
+        if not token:
+            return events
+
+
+def _of_type(events, event_type):
+    attributes = event_type[0].lower() + event_type[1:] + 'EventAttributes'
+    return [
+        event[attributes] for event in events
+        if event['eventType'] == event_type]
+
+
+def _ids(events):
+    return [event['eventId'] for event in events]
+
+
+def _signal(conn, domain, execution):
+    workflow_id, run_id = execution
+    conn.signal_workflow_execution(
+        domain, 'wake-up', workflow_id, input='{}', run_id=run_id)
+
+
+# -- The server ------------------------------------------------------------
+
+
+def test_endpoint_and_environment(swf, monkeypatch):
+    assert swf.endpoint == 'http://127.0.0.1:{}'.format(swf.port)
+    assert swf.environ() == {'AWS_ENDPOINT_URL_SWF': swf.endpoint}
+
+    monkeypatch.delenv('AWS_ENDPOINT_URL_SWF', raising=False)
+    with swf.configure_environment():
+        assert connection.endpoint_url() == swf.endpoint
+    assert 'AWS_ENDPOINT_URL_SWF' not in os.environ
+
+    monkeypatch.setenv('AWS_ENDPOINT_URL_SWF', 'http://elsewhere:1')
+    with swf.configure_environment():
+        assert os.environ['AWS_ENDPOINT_URL_SWF'] == swf.endpoint
+    assert os.environ['AWS_ENDPOINT_URL_SWF'] == 'http://elsewhere:1'
+
+
+def test_a_stopped_server_has_no_endpoint():
+    server = local.LocalSWF()
+    with pytest.raises(local.LocalSWFError):
+        server.endpoint
+
+
+def test_a_busy_port_is_reported(swf):
+    with pytest.raises(local.LocalSWFError) as error:
+        local.LocalSWF(port=swf.port).start()
+    assert str(swf.port) in str(error.value)
+
+
+def test_servers_start_and_answer_quietly(capfd):
+    with local.LocalSWF() as server:
+        server.connect().list_domains('REGISTERED')
+    out, err = capfd.readouterr()
+    assert (out, err) == ('', '')
+
+
+def test_fixes_are_installed_once(swf):
+    from moto.swf.responses import SWFResponse
+    poll = SWFResponse.poll_for_activity_task
+    local.install_parity_fixes()
+    with local.LocalSWF():
+        pass
+    assert SWFResponse.poll_for_activity_task is poll
+
+
+def test_missing_moto_internals_name_the_moto_version(monkeypatch):
+    from moto.swf.models.workflow_execution import WorkflowExecution
+    monkeypatch.delattr(WorkflowExecution, 'next_event_id')
+    with pytest.raises(local.LocalSWFError) as error:
+        local._check_moto_internals(local._moto_targets())
+    assert moto.__version__ in str(error.value)
+    assert 'WorkflowExecution.next_event_id' in str(error.value)
+
+
+RESET_SCRIPT = """
+import boto.exception
+from garcon import local
+
+with local.LocalSWF() as swf:
+    conn = swf.connect()
+    conn.register_domain('kept-until-reset', '1')
+    swf.reset()
+    try:
+        conn.describe_domain('kept-until-reset')
+    except boto.exception.SWFResponseError as error:
+        print(error.body['__type'])
+"""
+
+
+def test_reset_forgets_everything():
+    # moto's state is the process's: reset in a process of its own, so as to
+    # leave alone the state other tests' servers hold.
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    environ = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        filter(None, [root, os.environ.get('PYTHONPATH')])))
+    finished = subprocess.run(
+        [sys.executable, '-c', RESET_SCRIPT], env=environ,
+        capture_output=True, text=True, timeout=60)
+    assert finished.returncode == 0, finished.stderr
+    assert 'UnknownResourceFault' in finished.stdout
+
+
+# -- Activity ids ----------------------------------------------------------
+
+
+@pytest.mark.parametrize('close', ['fail', 'complete'])
+def test_a_closed_activity_id_can_be_scheduled_again(
+        conn, domain, execution, close):
+    _decide(conn, domain, _schedule('a-1'))
+    task = _poll_activity(conn, domain)
+    if close == 'fail':
+        conn.respond_activity_task_failed(task['taskToken'], reason='boom')
+    else:
+        conn.respond_activity_task_completed(task['taskToken'], result='{}')
+
+    _decide(conn, domain, _schedule('a-1'))
+    retry = _poll_activity(conn, domain)
+    conn.respond_activity_task_completed(retry['taskToken'], result='{}')
+
+    events = _history(conn, domain, execution)
+    assert _of_type(events, 'ScheduleActivityTaskFailed') == []
+    scheduled = _of_type(events, 'ActivityTaskScheduled')
+    assert [event['activityId'] for event in scheduled] == ['a-1', 'a-1']
+    assert retry['activityId'] == 'a-1'
+    assert retry['taskToken'] != task['taskToken']
+
+
+def test_an_open_activity_id_is_refused(conn, domain, execution):
+    # Scheduled twice in one decision: the second is refused.
+    _decide(conn, domain, _schedule('a-1'), _schedule('a-1'))
+    failed = _of_type(
+        _history(conn, domain, execution), 'ScheduleActivityTaskFailed')
+    assert [(event['activityId'], event['cause']) for event in failed] == [
+        ('a-1', 'ACTIVITY_ID_ALREADY_IN_USE')]
+
+    # Started counts as open too.
+    task = _poll_activity(conn, domain)
+    _signal(conn, domain, execution)
+    _decide(conn, domain, _schedule('a-1'))
+    failed = _of_type(
+        _history(conn, domain, execution), 'ScheduleActivityTaskFailed')
+    assert len(failed) == 2
+    assert failed[-1]['cause'] == 'ACTIVITY_ID_ALREADY_IN_USE'
+
+    # Once closed, it is free again.
+    conn.respond_activity_task_completed(task['taskToken'])
+    _decide(conn, domain, _schedule('a-1'))
+    events = _history(conn, domain, execution)
+    assert len(_of_type(events, 'ScheduleActivityTaskFailed')) == 2
+    assert len(_of_type(events, 'ActivityTaskScheduled')) == 2
+
+
+def test_a_heartbeat_timeout_frees_the_activity_id(conn, domain, execution):
+    _decide(conn, domain, _schedule('a-1', heartbeat_timeout='1'))
+    task = _poll_activity(conn, domain)
+
+    # No heartbeat: the timeout schedules the next decision task.
+    _decide(conn, domain, _schedule('a-1'))
+
+    events = _history(conn, domain, execution)
+    timed_out = _of_type(events, 'ActivityTaskTimedOut')
+    assert [event['timeoutType'] for event in timed_out] == ['HEARTBEAT']
+    assert _of_type(events, 'ScheduleActivityTaskFailed') == []
+    assert len(_of_type(events, 'ActivityTaskScheduled')) == 2
+    # As on SWF, the late answer is refused (moto alone fails with a 500).
+    with pytest.raises(boto.exception.SWFResponseError) as error:
+        conn.respond_activity_task_completed(task['taskToken'])
+    assert 'UnknownResourceFault' in error.value.body['__type']
+    retry = _poll_activity(conn, domain)
+    assert retry['activityId'] == 'a-1'
+
+
+def test_a_timed_out_decision_task_is_noticed_and_refused(conn, domain):
+    conn.start_workflow_execution(
+        domain, 'wf-1', WORKFLOW, '1', task_start_to_close_timeout='1')
+    late = _poll_decision(conn, domain)
+
+    # The waiting poll notices the timeout and gets the next decision task.
+    task = _poll_decision(conn, domain)
+    assert task['taskToken'] != late['taskToken']
+    timed_out = _of_type(task['events'], 'DecisionTaskTimedOut')
+    assert [event['timeoutType'] for event in timed_out] == ['START_TO_CLOSE']
+    with pytest.raises(boto.exception.SWFResponseError) as error:
+        conn.respond_decision_task_completed(late['taskToken'])
+    assert 'UnknownResourceFault' in error.value.body['__type']
+    conn.terminate_workflow_execution(domain, 'wf-1')
+
+
+def test_one_decision_task_waits_at_a_time(conn, domain, execution):
+    _decide(conn, domain, _schedule('a-1'), _schedule('a-2'))
+    for _ in range(2):
+        task = _poll_activity(conn, domain)
+        conn.respond_activity_task_completed(task['taskToken'])
+
+    # Both completions are decided in one decision task, as on SWF.
+    workflow_id, run_id = execution
+    counts = conn.describe_workflow_execution(
+        domain, run_id, workflow_id)['openCounts']
+    assert counts['openDecisionTasks'] == 1
+    events = _history(conn, domain, execution)
+    assert len(_of_type(events, 'DecisionTaskScheduled')) == 2
+
+
+# -- Concurrency -------------------------------------------------------------
+
+
+def test_concurrent_pollers_never_share_a_task(swf, conn, domain, execution):
+    activity_ids = ['a-{}'.format(number) for number in range(200)]
+    _decide(conn, domain, *[_schedule(name) for name in activity_ids])
+    received = []
+    errors = []
+
+    def work():
+        worker = swf.connect()
+        try:
+            while True:
+                task = worker.poll_for_activity_task(domain, ACTIVITY_LIST)
+                if not task.get('taskToken'):
+                    return
+                received.append((task['taskToken'], task['activityId']))
+                worker.respond_activity_task_completed(task['taskToken'])
+        except Exception as error:  # reported by the main thread
+            errors.append(error)
+
+    workers = [threading.Thread(target=work) for _ in range(8)]
+    # Switch threads often, so that an unlocked server would race.
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    try:
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    finally:
+        sys.setswitchinterval(switch_interval)
+
+    tokens = [token for token, _ in received]
+    assert len(tokens) == len(set(tokens))
+    assert errors == []
+    assert len(tokens) == 200
+    assert sorted(name for _, name in received) == sorted(activity_ids)
+    events = _history(conn, domain, execution)
+    started = _of_type(events, 'ActivityTaskStarted')
+    assert len({event['scheduledEventId'] for event in started}) == 200
+    assert len(_of_type(events, 'ActivityTaskCompleted')) == 200
+
+
+# -- Long polling ------------------------------------------------------------
+
+
+def _poll_in_background(poll):
+    """Start ``poll()`` in a thread; return what it gives and when."""
+    outcome = {}
+
+    def run():
+        outcome['started'] = time.monotonic()
+        outcome['task'] = poll()
+        outcome['returned'] = time.monotonic()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+def test_a_waiting_activity_poll_gets_a_new_task_at_once(
+        swf, conn, domain, execution):
+    poller = swf.connect()
+    thread, outcome = _poll_in_background(
+        lambda: poller.poll_for_activity_task(domain, ACTIVITY_LIST))
+    # A poll cannot tell it waits: give it time to get there.
+    time.sleep(0.3)
+    _decide(conn, domain, _schedule('a-1'))
+    scheduled = time.monotonic()
+    thread.join()
+
+    assert outcome['task']['activityId'] == 'a-1'
+    assert outcome['returned'] - scheduled < 0.5
+    assert scheduled - outcome['started'] < POLL_TIMEOUT
+
+
+def test_a_waiting_decision_poll_gets_a_new_task_at_once(
+        swf, conn, domain):
+    poller = swf.connect()
+    thread, outcome = _poll_in_background(
+        lambda: poller.poll_for_decision_task(domain, WORKFLOW))
+    time.sleep(0.3)
+    conn.start_workflow_execution(domain, 'wf-1', WORKFLOW, '1')
+    started = time.monotonic()
+    thread.join()
+
+    assert outcome['task']['workflowExecution']['workflowId'] == 'wf-1'
+    assert outcome['returned'] - started < 0.5
+    conn.terminate_workflow_execution(domain, 'wf-1')
+
+
+def test_a_fired_timer_reaches_a_waiting_decision_poll(
+        conn, domain, execution):
+    _decide(conn, domain, lambda decisions: decisions.start_timer('1', 't-1'))
+    task = _poll_decision(conn, domain)
+
+    fired = _of_type(task['events'], 'TimerFired')
+    assert [event['timerId'] for event in fired] == ['t-1']
+
+
+@pytest.mark.parametrize('kind', ['activity', 'decision'])
+def test_an_empty_poll_waits_for_the_poll_timeout(conn, domain, kind):
+    poll = {
+        'activity': lambda: conn.poll_for_activity_task(domain, 'nothing'),
+        'decision': lambda: conn.poll_for_decision_task(domain, 'nothing'),
+    }[kind]
+    began = time.monotonic()
+    answer = poll()
+    waited = time.monotonic() - began
+
+    assert not answer.get('taskToken')
+    assert POLL_TIMEOUT * 0.9 <= waited < POLL_TIMEOUT + 1
+
+
+def test_the_default_poll_timeout_is_swf_like_but_short():
+    assert local.POLL_TIMEOUT == 5
+    assert local.LocalSWF().poll_timeout is None
+
+
+# -- Size ---------------------------------------------------------------------
+
+
+def test_one_decision_schedules_3000_activities(conn, domain, execution):
+    # Quadratic bookkeeping would make this decision take many seconds.
+    _decide(conn, domain, *[
+        _schedule('a-{}'.format(number)) for number in range(3000)])
+
+    events = _history(conn, domain, execution)
+    assert len(_of_type(events, 'ActivityTaskScheduled')) == 3000
+    assert _of_type(events, 'ScheduleActivityTaskFailed') == []
+    assert _ids(events) == list(range(1, len(events) + 1))
+
+
+# -- History paging -----------------------------------------------------------
+
+
+def test_history_pages_add_up_to_the_whole_history(
+        conn, domain, big_execution):
+    workflow_id, run_id = big_execution
+    first = conn.get_workflow_execution_history(domain, run_id, workflow_id)
+    assert len(first['events']) == local.MAX_PAGE_SIZE
+    assert first['nextPageToken']
+
+    events = _history(conn, domain, big_execution)
+    assert len(events) > 2500
+    assert _ids(events) == list(range(1, len(events) + 1))
+    assert _history(
+        conn, domain, big_execution, maximum_page_size=333) == events
+    assert events[-1]['eventType'] == 'ActivityTaskScheduled'
+
+
+def test_history_pages_in_reverse_order(conn, domain, big_execution):
+    events = _history(conn, domain, big_execution)
+    backwards = _history(
+        conn, domain, big_execution, reverse_order=True,
+        maximum_page_size=700)
+    assert backwards == events[::-1]
+
+
+def test_decision_task_pages_belong_to_one_decision_task(
+        conn, domain, big_execution):
+    _signal(conn, domain, big_execution)
+    task = _poll_decision(conn, domain)
+    pages = [task]
+    while pages[-1].get('nextPageToken'):
+        pages.append(conn.poll_for_decision_task(
+            domain, WORKFLOW, next_page_token=pages[-1]['nextPageToken']))
+
+    assert len(pages) == 3
+    assert [len(page['events']) for page in pages[:-1]] == [1000, 1000]
+    assert {page['taskToken'] for page in pages} == {task['taskToken']}
+    assert {page['startedEventId'] for page in pages} == {
+        task['startedEventId']}
+    events = [event for page in pages for event in page['events']]
+    assert events[-1]['eventId'] == task['startedEventId']
+    assert events == _history(conn, domain, big_execution)
+
+    # The pages started no other decision task; this one can still answer.
+    conn.respond_decision_task_completed(task['taskToken'])
+    events = _history(conn, domain, big_execution)
+    assert len(_of_type(events, 'DecisionTaskStarted')) == 2
+    assert events[-1]['eventType'] == 'DecisionTaskCompleted'
+
+
+def test_decision_task_pages_in_reverse_order(conn, domain, big_execution):
+    _signal(conn, domain, big_execution)
+    task = _poll_decision(conn, domain, reverse_order=True,
+                          maximum_page_size=900)
+    events = list(task['events'])
+    token = task.get('nextPageToken')
+    while token:
+        page = conn.poll_for_decision_task(
+            domain, WORKFLOW, next_page_token=token, maximum_page_size=900)
+        events.extend(page['events'])
+        token = page.get('nextPageToken')
+
+    assert events[0]['eventId'] == task['startedEventId']
+    assert events == _history(conn, domain, big_execution)[::-1]
+
+
+def test_a_short_history_comes_in_one_page(conn, domain, execution):
+    task = _poll_decision(conn, domain)
+    assert 'nextPageToken' not in task
+    assert _ids(task['events']) == [1, 2, 3]
+
+
+@pytest.mark.parametrize('options', [
+    {'maximum_page_size': 1001},
+    {'next_page_token': 'not-a-token'},
+])
+def test_bad_paging_arguments_are_refused(conn, domain, execution, options):
+    workflow_id, run_id = execution
+    with pytest.raises(boto.exception.SWFResponseError) as error:
+        conn.get_workflow_execution_history(
+            domain, run_id, workflow_id, **options)
+    assert 'ValidationException' in error.value.body['__type']
