@@ -58,7 +58,6 @@ TIMEOUT_GRACE = 10
 
 #: How far back ``status``, ``history`` and ``cancel`` look for the latest
 #: run of a workflow id (SWF keeps closed executions 90 days at most).
-LOOKBACK_SECONDS = 366 * 24 * 3600
 
 # Log levels of a command with no -v, -v, -vv. `run` shows task failures
 # in its progress lines: their logs and tracebacks only with -v.
@@ -288,49 +287,13 @@ def find_execution(domain, workflow_id, run_id=None):
     """
     if run_id:
         return garcon_client.Execution(domain, workflow_id, run_id)
-    info = latest_run(connection.connect(), domain, workflow_id)
-    if info is None:
+    execution = garcon_client.Client().latest(domain, workflow_id)
+    if execution is None:
         raise CommandError(
             'No execution with workflow id {!r} in domain {!r} (in the last '
             '{} days).'.format(workflow_id, domain,
-                               LOOKBACK_SECONDS // 86400))
-    return garcon_client.Execution(
-        domain, workflow_id, info['execution']['runId'])
-
-
-def latest_run(swf, domain, workflow_id):
-    """Return SWF's info on the latest run of a workflow id, or None.
-
-    A workflow id has at most one open run; otherwise the closed run that
-    started last is the latest.
-    """
-    oldest = time.time() - LOOKBACK_SECONDS
-    open_runs = _matching(workflow_id, lambda token: (
-        swf.list_open_workflow_executions(
-            domain, oldest, workflow_id=workflow_id, next_page_token=token)))
-    if open_runs:
-        return open_runs[0]
-    closed_runs = _matching(workflow_id, lambda token: (
-        swf.list_closed_workflow_executions(
-            domain, start_oldest_date=oldest, workflow_id=workflow_id,
-            next_page_token=token)))
-    if not closed_runs:
-        return None
-    return max(closed_runs, key=lambda info: info.get('startTimestamp', 0))
-
-
-def _matching(workflow_id, list_page):
-    # The filter is applied here as well: moto ignores it on closed runs.
-    infos = []
-    token = None
-    while True:
-        page = list_page(token)
-        infos.extend(
-            info for info in page.get('executionInfos', ())
-            if info['execution']['workflowId'] == workflow_id)
-        token = page.get('nextPageToken')
-        if not token:
-            return infos
+                               garcon_client.LOOKBACK_SECONDS // 86400))
+    return execution
 
 
 def describe_swf_error(error):
@@ -554,10 +517,10 @@ def command_cancel(args):
     domain = flow_domain(args)
     endpoint = prepare_swf(args)
     execution = find_execution(domain, args.workflow_id, args.run_id)
-    swf = connection.limit_retries(connection.connect(), retries=0)
+    client = garcon_client.Client()
+    client._swf = connection.limit_retries(connection.connect(), retries=0)
     try:
-        swf.request_cancel_workflow_execution(
-            domain, execution.workflow_id, run_id=execution.run_id)
+        client.cancel(execution)
     except boto.exception.BotoServerError as error:
         if error.status >= 500 and endpoint:
             raise CommandError(

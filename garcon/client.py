@@ -14,6 +14,9 @@ from garcon import event
 #: How often :meth:`Client.wait` asks SWF about an execution, in seconds.
 WAIT_INTERVAL = 0.1
 
+#: How far back :meth:`Client.latest` looks for executions (a year).
+LOOKBACK_SECONDS = 366 * 24 * 3600
+
 
 class Execution(object):
     """One workflow execution.
@@ -96,6 +99,45 @@ class Client(connection.LazyConnection):
             if not next_page_token:
                 return events
 
+    def latest(self, domain, workflow_id, lookback=None):
+        """Return the latest execution of a workflow id, or None.
+
+        A workflow id has at most one open run; without one, the closed run
+        that started last is the latest.
+
+        Args:
+            domain (str): the domain.
+            workflow_id (str): the workflow id.
+            lookback (float): how far back to look, in seconds (a year by
+                default).
+
+        Returns:
+            Execution: the execution, or None if there is none.
+        """
+        oldest = time.time() - (lookback or LOOKBACK_SECONDS)
+        open_runs = _matching(workflow_id, lambda token: (
+            self._swf.list_open_workflow_executions(
+                domain, oldest, workflow_id=workflow_id,
+                next_page_token=token)))
+        runs = open_runs or _matching(workflow_id, lambda token: (
+            self._swf.list_closed_workflow_executions(
+                domain, start_oldest_date=oldest, workflow_id=workflow_id,
+                next_page_token=token)))
+        if not runs:
+            return None
+        info = max(runs, key=lambda i: i.get('startTimestamp', 0))
+        return Execution(domain, workflow_id, info['execution']['runId'])
+
+    def cancel(self, execution):
+        """Ask SWF to cancel an execution.
+
+        The flow's decider honours the request: nothing new is scheduled
+        and, once the activities in flight have closed, the execution is
+        canceled.
+        """
+        self._swf.request_cancel_workflow_execution(
+            execution.domain, execution.workflow_id, run_id=execution.run_id)
+
     def context(self, execution):
         """Return the current context of an execution, read from its
         history."""
@@ -125,6 +167,23 @@ class Client(connection.LazyConnection):
                     'Execution {} is still open after {} seconds.'.format(
                         execution.workflow_id, timeout))
             time.sleep(WAIT_INTERVAL)
+
+
+def _matching(workflow_id, list_page):
+    """Read every page of a listing, keeping the runs of one workflow id.
+
+    The filter is applied here as well: moto ignores it on closed runs.
+    """
+    infos = []
+    token = None
+    while True:
+        page = list_page(token)
+        infos.extend(
+            info for info in page.get('executionInfos', ())
+            if info['execution']['workflowId'] == workflow_id)
+        token = page.get('nextPageToken')
+        if not token:
+            return infos
 
 
 def _seconds(value):

@@ -16,6 +16,7 @@ flow needs neither credentials nor a network.
 
 import functools
 import ipaddress
+import logging
 import os
 import socket
 from urllib.parse import urlsplit
@@ -117,6 +118,9 @@ class Layer1(layer1.Layer1):
         max_tries=lambda: THROTTLE_MAX_TRIES,
         jitter=backoff.full_jitter,
         giveup=utils.non_throttle_error,
+        # Errors that are not throttles are the caller's to report (an
+        # "already registered" answer is no error at all).
+        giveup_log_level=logging.DEBUG,
         on_backoff=utils.throttle_backoff_handler)
     def json_request(self, action, data, object_hook=None):
         return super().json_request(action, data, object_hook)

@@ -26,20 +26,6 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 SERVE_INTERVAL = 0.2
 
 
-def run_until_stopped(worker, stop, identity=None):
-    """Call ``worker.run(identity)`` until ``stop`` is set or it returns
-    False.
-
-    Args:
-        worker (object): an Activity or a DeciderWorker.
-        stop (threading.Event): set it to stop the loop.
-        identity (str): the worker's identity, recorded in the history.
-    """
-    while not stop.is_set():
-        if not worker.run(identity=identity):
-            return
-
-
 def clone_activity(activity):
     """Return a copy of an activity that can poll in another thread.
 
@@ -72,6 +58,7 @@ class Workers(object):
         self.identity = identity
         self.endpoint = endpoint
         self.stop_event = threading.Event()
+        self.tracker = TaskTracker()
         self.threads = []
         self.decider = None
         if decider:
@@ -91,24 +78,29 @@ class Workers(object):
         return garcon_activity.select_activities(self.flow, activities, names)
 
     def start(self):
-        """Start the threads."""
+        """Start the threads: one per poller, each watched by
+        :attr:`tracker`."""
+        for poller, name in self._pollers():
+            self.tracker.watch(poller)
+            thread = threading.Thread(
+                target=run_tracked, name=name, daemon=True,
+                args=(poller, self.stop_event, self.tracker, self.identity))
+            thread.start()
+            self.threads.append(thread)
+        return self
+
+    def _pollers(self):
+        """Yield the objects that poll, one per thread, with a thread
+        name."""
         if self.decider is not None:
-            self._start_thread(self.decider, 'decider')
+            yield self.decider, 'decider'
         for activity in self.activities:
             if isinstance(activity, garcon_activity.ExternalActivity):
                 continue
             for number in range(self.threads_per_activity):
                 clone = clone_activity(activity)
                 clone.endpoint = self.endpoint or clone.endpoint
-                self._start_thread(clone, '{}#{}'.format(activity.name, number))
-        return self
-
-    def _start_thread(self, worker, name):
-        thread = threading.Thread(
-            target=run_until_stopped, name=name, daemon=True,
-            args=(worker, self.stop_event, self.identity))
-        thread.start()
-        self.threads.append(thread)
+                yield clone, '{}#{}'.format(activity.name, number)
 
     def stop(self, wait=True, timeout=None):
         """Stop the threads: polls in progress return, tasks in progress
@@ -181,8 +173,15 @@ class TaskTracker(object):
 
 
 def run_tracked(worker, stop, tracker, identity=None):
-    """Like :func:`run_until_stopped`, telling ``tracker`` when each run
-    (and the task it held) is over."""
+    """Call ``worker.run(identity)`` until ``stop`` is set or it returns
+    False, telling ``tracker`` when each run (and the task it held) is over.
+
+    Args:
+        worker (object): an Activity or a DeciderWorker.
+        stop (threading.Event): set it to stop the loop.
+        tracker (TaskTracker): the tracker watching ``worker``.
+        identity (str): the worker's identity, recorded in the history.
+    """
     while not stop.is_set():
         try:
             keep_going = worker.run(identity=identity)
@@ -190,42 +189,6 @@ def run_tracked(worker, stop, tracker, identity=None):
             tracker.release(worker)
         if not keep_going:
             return
-
-
-def start_tracked(workers, tracker):
-    """Start the threads of ``workers`` with their tasks tracked.
-
-    The same pollers as :meth:`Workers.start`, each watched by ``tracker``.
-
-    Args:
-        workers (Workers): the workers (not started yet).
-        tracker (TaskTracker): the tracker.
-
-    Returns:
-        Workers: the workers.
-    """
-    for poller, name in _pollers(workers):
-        tracker.watch(poller)
-        thread = threading.Thread(
-            target=run_tracked, name=name, daemon=True,
-            args=(poller, workers.stop_event, tracker, workers.identity))
-        thread.start()
-        workers.threads.append(thread)
-    return workers
-
-
-def _pollers(workers):
-    """Yield the worker objects of ``workers``, one per thread, with a
-    thread name."""
-    if workers.decider is not None:
-        yield workers.decider, 'decider'
-    for activity in workers.activities:
-        if isinstance(activity, garcon_activity.ExternalActivity):
-            continue
-        for number in range(workers.threads_per_activity):
-            clone = clone_activity(activity)
-            clone.endpoint = workers.endpoint or clone.endpoint
-            yield clone, '{}#{}'.format(activity.name, number)
 
 
 @contextlib.contextmanager
@@ -283,9 +246,9 @@ def serve(workers, signals=STOP_SIGNALS, interval=SERVE_INTERVAL):
     Returns:
         int: 0, the exit status of a clean stop.
     """
-    tracker = TaskTracker()
+    tracker = workers.tracker
     with stop_signals(workers.stop_event, signals):
-        start_tracked(workers, tracker)
+        workers.start()
         if not workers.threads:
             logger.warning('No worker to run: every activity selected is '
                            'external.')
