@@ -32,9 +32,9 @@ setup(
     ],
     extras_require={
         # garcon.local patches moto's internals: keep to the tested range.
-        'local': ['moto[server]>=5.2,<5.3'],
-        'test': ['pytest>=7', 'moto[server]>=5.2,<5.3', 'cryptography'],
-        'docs': ['sphinx>=7', 'myst-parser>=2'],
+        'local': ['moto[server]>=5.1,<5.3'],
+        'test': ['pytest>=7', 'moto[server]>=5.1,<5.3', 'cryptography'],
+        'docs': ['sphinx>=7', 'myst-parser>=2', 'pytest>=7'],
     },
     entry_points={
         'console_scripts': ['garcon = garcon.cli:main'],
