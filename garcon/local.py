@@ -31,15 +31,31 @@ installed, once per process, when a local server starts:
   25,000 events an SWF history may reach. Here event ids are O(1) and tasks
   are indexed per execution. (Each call still checks the timeouts of every
   open task: moto processes timeouts lazily.)
+* **Open counts.** SWF counts a timed-out task as closed; moto leaves it in
+  ``openDecisionTasks`` / ``openActivityTasks`` for ever, and then refuses
+  every ``CancelWorkflowExecution`` decision of the execution.
+* **Cancel requests.** moto does not implement
+  ``RequestCancelWorkflowExecution``; here it records
+  ``WorkflowExecutionCancelRequested`` and schedules a decision task, as on
+  SWF.
+* **What moto does not implement fails fast.** moto answers an action it
+  does not implement with a 500, which boto retries for minutes, and applies
+  a decision list up to the first decision it cannot handle. Here such an
+  action is refused at once (HTTP 400, ``UnknownOperationException``) and
+  such a decision before anything of its list is applied
+  (``ValidationException``), each naming what is missing.
 
 Each fix is a function below, with what SWF does and why moto needs it.
 
 moto keeps its state in module globals: every :class:`LocalSWF` of a process
 serves the same SWF state, and :meth:`LocalSWF.reset` clears it for all.
 
-The fixes were written for and tested with moto 5.2.x (moto[server]
-``>=5.2,<5.3``). If the internals they patch are missing, starting a server
-raises :class:`LocalSWFError` naming the installed moto version.
+The fixes were written for and tested with moto 5.1.x and 5.2.x
+(:data:`MOTO_REQUIREMENT`; Python 3.9 gets 5.1.x, as moto 5.2 needs Python
+3.10). Where the two differ, the code says so. If the internals the fixes
+patch are missing, starting a server raises :class:`LocalSWFError` naming
+the installed moto version; another minor version of moto only logs a
+warning.
 """
 
 import base64
@@ -71,8 +87,11 @@ RECHECK_INTERVAL = 0.2
 #: Largest (and default) number of history events in one page, as on SWF.
 MAX_PAGE_SIZE = 1000
 
-#: The moto versions these fixes were tested with.
-TESTED_MOTO_VERSIONS = '5.2.x'
+#: The moto minor versions these fixes were tested with.
+TESTED_MOTO_VERSIONS = ('5.1', '5.2')
+
+#: The moto the local SWF needs, as pip spells it.
+MOTO_REQUIREMENT = 'moto[server]>=5.1,<5.3'
 
 ENDPOINT_ENV_VARIABLE = 'AWS_ENDPOINT_URL_SWF'
 
@@ -213,7 +232,10 @@ def _forget_recorded_instances():
     # would keep every reset execution alive; moto's own reset forgets them.
     from moto.core.model_instances import model_data
     for model in model_data.get('swf', {}).values():
-        model.instances_tracked = []
+        for attribute in _RECORDED_INSTANCES:
+            if hasattr(model, attribute):
+                setattr(model, attribute, [])
+                break
 
 
 def _check_port_is_free(host, port):
@@ -280,9 +302,16 @@ def install_parity_fixes():
         _fix_task_lookups(targets)
         _fix_activity_id_reuse(targets['WorkflowExecution'])
         _fix_decision_task_scheduling(targets['WorkflowExecution'])
+        _fix_open_counts(targets['WorkflowExecution'])
         _fix_answers_to_closed_tasks(targets['SWFBackend'])
         _fix_timer_firing(targets['WorkflowExecution'])
+        _fix_unsupported_decisions(targets['WorkflowExecution'])
+        _add_cancel_requests(targets)
+        # Every public method of SWFResponse defined so far is an action;
+        # the methods patched after it are not.
         _fix_actions(targets['SWFResponse'])
+        _fix_unsupported_actions(targets['SWFResponse'])
+        _remember_server_ports(targets['SWFResponse'])
         _installed = True
         logger.debug('moto %s patched for SWF parity', _moto_version())
 
@@ -300,14 +329,15 @@ def _moto_targets():
         from moto.swf import models
         from moto.swf import responses
         from moto.swf.models import domain
+        from moto.swf.models import history_event
         from moto.swf.models import timeout
         from moto.swf.models import workflow_execution
         from moto.swf import exceptions
         from moto.core import model_instances
     except ImportError as error:
         raise LocalSWFError(
-            'The local SWF needs moto[server] {} ({}): pip install '
-            '"moto[server]>=5.2,<5.3".'.format(TESTED_MOTO_VERSIONS, error))
+            'The local SWF needs moto[server] {} ({}): pip install "{}".'
+            .format(_tested_versions(), error, MOTO_REQUIREMENT))
     return {
         'models': models,
         'SWFBackend': models.SWFBackend,
@@ -316,50 +346,74 @@ def _moto_targets():
         'SWFResponse': responses.SWFResponse,
         'exceptions': exceptions,
         'timeout': timeout,
+        'history_event': history_event,
         'model_instances': model_instances,
     }
 
 
-# The internals each fix patches or relies on.
+# The list in which a moto model records its instances: moto 5.1.9 renamed
+# it from ``instances`` to ``instances_tracked``.
+_RECORDED_INSTANCES = ('instances_tracked', 'instances')
+
+# The internals each fix patches or relies on. A tuple of names means any
+# one of them (moto versions name it differently).
 _REQUIRED_INTERNALS = {
     'models': ('sleep', 'swf_backends'),
-    'exceptions': ('SWFValidationException', 'SWFUnknownResourceFault'),
+    'exceptions': (
+        'SWFValidationException', 'SWFUnknownResourceFault',
+        'SWFClientError'),
     'timeout': ('Timeout', 'unix_time'),
+    'history_event': ('SUPPORTED_HISTORY_EVENT_TYPES',),
     'model_instances': ('model_data',),
     'SWFBackend': (
         'poll_for_decision_task', 'poll_for_activity_task',
         'respond_decision_task_completed', '_find_activity_task_from_token',
-        'describe_workflow_execution', '_get_domain'),
+        'describe_workflow_execution', '_get_domain', '_process_timeouts'),
     'WorkflowExecution': (
         'next_event_id', '_add_event', 'events', 'schedule_activity_task',
         'activity_tasks', 'decision_tasks', '_find_activity_task',
         '_find_decision_task', '_process_timeouts', '_schedule_decision_task',
-        '_fire_timer'),
+        'schedule_decision_task', '_fire_timer', 'timeout_decision_task',
+        'timeout_activity_task', 'validate_decisions', _RECORDED_INSTANCES),
     'Domain': (
         'add_to_activity_task_list', 'add_to_decision_task_list',
         'activity_tasks', 'decision_tasks', 'get_workflow_execution'),
     'SWFResponse': (
         'poll_for_decision_task', 'poll_for_activity_task',
-        'get_workflow_execution_history', '_get_workflow_execution_params',
-        '_params', 'swf_backend'),
+        'get_workflow_execution_history', '_params', 'swf_backend',
+        'call_action', '_get_action', 'setup_class'),
 }
+
+
+def _has_internal(owner, name):
+    names = name if isinstance(name, tuple) else (name,)
+    return any(hasattr(owner, each) for each in names)
 
 
 def _check_moto_internals(targets):
     missing = [
-        '{}.{}'.format(owner, name)
+        '{}.{}'.format(owner, '|'.join(name) if isinstance(name, tuple)
+                       else name)
         for owner, names in sorted(_REQUIRED_INTERNALS.items())
-        for name in names if not hasattr(targets[owner], name)]
+        for name in names if not _has_internal(targets[owner], name)]
     if missing:
         raise LocalSWFError(
             'moto {} lacks the SWF internals garcon.local patches ({}); it '
-            'was tested with moto {}: pip install "moto[server]>=5.2,<5.3".'
-            .format(_moto_version(), ', '.join(missing),
-                    TESTED_MOTO_VERSIONS))
-    if not str(_moto_version()).startswith(TESTED_MOTO_VERSIONS[:-1]):
+            'was tested with moto {}: pip install "{}".'.format(
+                _moto_version(), ', '.join(missing), _tested_versions(),
+                MOTO_REQUIREMENT))
+    if _minor_version(_moto_version()) not in TESTED_MOTO_VERSIONS:
         logger.warning(
             'garcon.local was tested with moto %s, not %s: the local SWF '
-            'may differ from SWF.', TESTED_MOTO_VERSIONS, _moto_version())
+            'may differ from SWF.', _tested_versions(), _moto_version())
+
+
+def _tested_versions():
+    return ' or '.join(version + '.x' for version in TESTED_MOTO_VERSIONS)
+
+
+def _minor_version(version):
+    return '.'.join(str(version).split('.')[:2])
 
 
 # -- Timeout checks -----------------------------------------------------------
@@ -663,6 +717,155 @@ def _fix_timer_firing(workflow_execution):
     workflow_execution._fire_timer = fire
 
 
+# -- Open counts --------------------------------------------------------------
+
+def _fix_open_counts(workflow_execution):
+    # SWF's openCounts count open tasks; moto adds one per task scheduled and
+    # removes it when the task completes or fails, not when it times out. A
+    # timed-out decision task then counts for ever, and moto accepts a
+    # CancelWorkflowExecution decision only when openDecisionTasks is 1 (the
+    # decision task being answered): every cancel of the execution would
+    # fail with UNHANDLED_DECISION.
+    for kind in ('decision', 'activity'):
+        name = 'timeout_{}_task'.format(kind)
+        setattr(workflow_execution, name, _closing_open_count(
+            getattr(workflow_execution, name),
+            'open{}Tasks'.format(kind.capitalize())))
+
+
+def _closing_open_count(timeout_task, counter):
+    @functools.wraps(timeout_task)
+    def timeout(self, *args, **kwargs):
+        result = timeout_task(self, *args, **kwargs)
+        self.open_counts[counter] = max(self.open_counts[counter] - 1, 0)
+        return result
+    return timeout
+
+
+# -- Cancel requests ----------------------------------------------------------
+
+#: The history event of a cancel request.
+CANCEL_REQUESTED_EVENT = 'WorkflowExecutionCancelRequested'
+
+
+def _add_cancel_requests(targets):
+    # moto has no RequestCancelWorkflowExecution: its server answers a 500,
+    # which boto retries for minutes. moto's history events refuse the types
+    # they do not know: this one has no attribute moto would format.
+    history_event = targets['history_event']
+    supported = tuple(history_event.SUPPORTED_HISTORY_EVENT_TYPES)
+    if CANCEL_REQUESTED_EVENT not in supported:
+        history_event.SUPPORTED_HISTORY_EVENT_TYPES = supported + (
+            CANCEL_REQUESTED_EVENT,)
+    targets['SWFResponse'].request_cancel_workflow_execution = (
+        _request_cancel_workflow_execution)
+
+
+def _request_cancel_workflow_execution(self):
+    """SWFResponse action: record a cancel request, as SWF does.
+
+    SWF records ``WorkflowExecutionCancelRequested`` in the open execution
+    (the given run, else the open run of the workflow id), marks it
+    ``cancelRequested`` and schedules a decision task: the decider decides
+    what a cancel means. An unknown or closed execution is an
+    ``UnknownResourceFault``.
+    """
+    params = self._params
+    domain_name, workflow_id = (
+        params.get('domain'), params.get('workflowId'))
+    run_id = params.get('runId') or None
+    _require([('domain', domain_name), ('workflowId', workflow_id)])
+    backend = self.swf_backend
+    # Like every moto action: a timeout may have closed the execution.
+    backend._process_timeouts()
+    execution = backend._get_domain(domain_name).get_workflow_execution(
+        workflow_id, run_id=run_id, raise_if_closed=True)
+    # Neither cause nor externalInitiatedEventId: they are for requests made
+    # by a child policy or by another execution's decision.
+    execution._add_event(CANCEL_REQUESTED_EVENT)
+    execution.cancel_requested = True
+    execution.schedule_decision_task()
+    return ''
+
+
+# -- What moto does not implement -------------------------------------------
+
+# The decisions moto's WorkflowExecution.handle_decisions applies (the same
+# in moto 5.1 and 5.2); it raises NotImplementedError on the others, after
+# applying the decisions before them.
+_DECISIONS_MOTO_APPLIES = frozenset([
+    'CompleteWorkflowExecution',
+    'FailWorkflowExecution',
+    'CancelWorkflowExecution',
+    'ScheduleActivityTask',
+    'RecordMarker',
+    'StartTimer',
+    'CancelTimer',
+])
+
+
+def _fix_unsupported_decisions(workflow_execution):
+    # SWF applies a decision list whole or not at all. moto validates the
+    # list, records DecisionTaskCompleted, then applies the decisions in turn
+    # until one it does not implement raises: a 500 (retried by boto for
+    # minutes) and a half-applied list. Refuse such a list while validating,
+    # before anything is applied, naming the decision.
+    validate = workflow_execution.validate_decisions
+
+    @functools.wraps(validate)
+    def validate_decisions(self, decisions, *args, **kwargs):
+        validate(self, decisions, *args, **kwargs)
+        for number, decision in enumerate(decisions or (), start=1):
+            decision_type = decision.get('decisionType')
+            if decision_type not in _DECISIONS_MOTO_APPLIES:
+                raise _validation_error(
+                    'The local SWF (moto {}) does not implement the {} '
+                    'decision (decisions.{}); no decision of this task was '
+                    'applied.'.format(
+                        _moto_version(), decision_type, number))
+
+    workflow_execution.validate_decisions = validate_decisions
+
+
+#: The error type of an action the local SWF does not implement: what an AWS
+#: endpoint answers to an operation it does not know.
+UNKNOWN_OPERATION = 'com.amazon.coral.service#UnknownOperationException'
+
+
+def _fix_unsupported_actions(swf_response):
+    # moto's server answers an action it does not implement (or one that
+    # reaches a part of moto that is not implemented) with a 500: boto
+    # retries a 500 about ten times, for minutes, before it gives up. A 400
+    # naming the action fails at once.
+    call_action = swf_response.call_action
+
+    @functools.wraps(call_action)
+    def call_action_or_refuse(self, *args, **kwargs):
+        try:
+            return call_action(self, *args, **kwargs)
+        except NotImplementedError as error:
+            return _unsupported(self, error)
+
+    swf_response.call_action = call_action_or_refuse
+
+
+def _unsupported(response, error):
+    """Return the 400 answer to an action moto does not implement."""
+    from moto.swf.exceptions import SWFClientError
+    try:
+        action = response._get_action()
+    except Exception:  # naming the action must not hide the error
+        action = None
+    refusal = SWFClientError(UNKNOWN_OPERATION, (
+        'The local SWF (moto {}) does not implement {}: {}'.format(
+            _moto_version(), action or 'this action', error)))
+    headers = dict(response.response_headers)
+    headers.update(refusal.get_headers())
+    headers['status'] = str(refusal.code)
+    logger.warning('Refused %s: %s', action, error)
+    return refusal.code, headers, refusal.get_body()
+
+
 # -- Actions: lock, long polling, paging --------------------------------------
 
 def _fix_actions(swf_response):
@@ -716,12 +919,26 @@ def _no_sleep(seconds):
     pass
 
 
+def _remember_server_ports(swf_response):
+    # A poll waits as long as the LocalSWF that received it says, known by
+    # the port the request came in on. moto 5.2 keeps the request
+    # (normalized_request) but moto 5.1 does not: note the port when moto
+    # reads the request, for both.
+    setup_class = swf_response.setup_class
+
+    @functools.wraps(setup_class)
+    def setup_noting_the_port(self, request, *args, **kwargs):
+        environ = getattr(request, 'environ', None) or {}
+        self._garcon_server_port = environ.get('SERVER_PORT')
+        return setup_class(self, request, *args, **kwargs)
+
+    swf_response.setup_class = setup_noting_the_port
+
+
 def _poll_timeout(response):
     """Return the poll timeout of the server that received the request."""
-    request = getattr(response, 'normalized_request', None)
-    environ = getattr(request, 'environ', None) or {}
     try:
-        port = int(environ.get('SERVER_PORT'))
+        port = int(getattr(response, '_garcon_server_port', None))
     except (TypeError, ValueError):
         return POLL_TIMEOUT
     return _STATE.poll_timeouts.get(port, POLL_TIMEOUT)
@@ -781,7 +998,7 @@ def _paged_history(get_history):
     def get_workflow_execution_history(self):
         params = self._params
         page_size = _page_size(params)
-        domain, run_id, workflow_id = self._get_workflow_execution_params()
+        domain, run_id, workflow_id = _execution_params(params)
         execution = self.swf_backend.describe_workflow_execution(
             domain, run_id, workflow_id)
         token = params.get('nextPageToken')
@@ -796,6 +1013,48 @@ def _paged_history(get_history):
         events, cursor = _page_events(execution, cursor, page_size)
         return json.dumps(_with_token({'events': events}, cursor))
     return get_workflow_execution_history
+
+
+def _execution_params(params):
+    """Return the domain, run id and workflow id of a request on an execution.
+
+    moto 5.2 reads them with a helper (``_get_workflow_execution_params``)
+    that moto 5.1 lacks: they are read here, for both.
+
+    Raises:
+        SWFValidationException: one of them is missing.
+    """
+    execution = params.get('execution')
+    if not isinstance(execution, dict):
+        execution = {}
+    values = [
+        ('domain', params.get('domain')),
+        ('execution.runId', execution.get('runId')),
+        ('execution.workflowId', execution.get('workflowId')),
+    ]
+    _require(values)
+    return tuple(value for _, value in values)
+
+
+def _require(values):
+    """Refuse, as SWF does, a request missing a required parameter.
+
+    Args:
+        values (list): ``(name, value)`` pairs of the required parameters.
+
+    Raises:
+        SWFValidationException: one of them is missing or not a string.
+    """
+    problems = [
+        "Value null at '{}' failed to satisfy constraint: Member must not "
+        "be null".format(name) if value is None else
+        "Value '{}' at '{}' failed to satisfy constraint: Member must be a "
+        "string".format(value, name)
+        for name, value in values if not isinstance(value, str)]
+    if problems:
+        raise _validation_error('{} validation error{} detected: {}'.format(
+            len(problems), '' if len(problems) == 1 else 's',
+            '; '.join(problems)))
 
 
 def _page_size(params):
