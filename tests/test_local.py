@@ -4,6 +4,7 @@ Everything goes through boto 2 Layer1 calls to a real moto server, and
 asserts on the history SWF would show.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -544,3 +545,240 @@ def test_bad_paging_arguments_are_refused(conn, domain, execution, options):
         conn.get_workflow_execution_history(
             domain, run_id, workflow_id, **options)
     assert 'ValidationException' in error.value.body['__type']
+
+
+# -- Cancel requests ----------------------------------------------------------
+
+
+def _cancel(decisions):
+    decisions.cancel_workflow_executions(details='as asked')
+
+
+def _counts(conn, domain, execution):
+    workflow_id, run_id = execution
+    return conn.describe_workflow_execution(
+        domain, run_id, workflow_id)['openCounts']
+
+
+def test_a_cancel_request_is_recorded_and_decided(conn, domain, execution):
+    workflow_id, run_id = execution
+    _decide(conn, domain)
+
+    answer = conn.request_cancel_workflow_execution(
+        domain, workflow_id, run_id=run_id)
+
+    assert answer is None  # HTTP 200, empty body
+    info = conn.describe_workflow_execution(domain, run_id, workflow_id)
+    assert info['executionInfo']['cancelRequested'] is True
+    assert info['openCounts']['openDecisionTasks'] == 1
+    task = _poll_decision(conn, domain)
+    requested = [
+        event for event in task['events']
+        if event['eventType'] == 'WorkflowExecutionCancelRequested']
+    assert len(requested) == 1
+    # Made by a call, not by a parent or another execution: no cause.
+    assert requested[0][
+        'workflowExecutionCancelRequestedEventAttributes'] == {}
+    assert task['events'][-2]['eventType'] == 'DecisionTaskScheduled'
+
+    conn.respond_decision_task_completed(task['taskToken'], [
+        {'decisionType': 'CancelWorkflowExecution',
+         'cancelWorkflowExecutionDecisionAttributes': {'details': 'done'}}])
+
+    info = conn.describe_workflow_execution(domain, run_id, workflow_id)
+    assert info['executionInfo']['executionStatus'] == 'CLOSED'
+    assert info['executionInfo']['closeStatus'] == 'CANCELED'
+    events = _history(conn, domain, execution)
+    assert events[-1]['eventType'] == 'WorkflowExecutionCanceled'
+    assert _of_type(events, 'WorkflowExecutionCanceled')[0]['details'] == (
+        'done')
+
+
+def test_a_cancel_request_without_run_id_goes_to_the_open_run(
+        conn, domain, execution):
+    workflow_id, _ = execution
+    conn.request_cancel_workflow_execution(domain, workflow_id)
+
+    events = _history(conn, domain, execution)
+    assert len(_of_type(events, 'WorkflowExecutionCancelRequested')) == 1
+
+
+def test_a_cancel_request_waits_with_the_scheduled_decision_task(
+        conn, domain, execution):
+    # The first decision task is still scheduled: no second one.
+    workflow_id, run_id = execution
+    conn.request_cancel_workflow_execution(domain, workflow_id, run_id)
+
+    assert _counts(conn, domain, execution)['openDecisionTasks'] == 1
+    task = _poll_decision(conn, domain)
+    assert [event['eventType'] for event in task['events']] == [
+        'WorkflowExecutionStarted', 'DecisionTaskScheduled',
+        'WorkflowExecutionCancelRequested', 'DecisionTaskStarted']
+
+
+def test_a_cancel_with_a_new_event_pending_fails_as_on_swf(
+        conn, domain, execution):
+    # SWF refuses to close an execution on a decision that has not seen
+    # every event: the decider must decide again.
+    task = _poll_decision(conn, domain)
+    _signal(conn, domain, execution)
+    decisions = Layer1Decisions()
+    _cancel(decisions)
+    conn.respond_decision_task_completed(task['taskToken'], decisions._data)
+
+    failed = _of_type(
+        _history(conn, domain, execution), 'CancelWorkflowExecutionFailed')
+    assert [event['cause'] for event in failed] == ['UNHANDLED_DECISION']
+    _decide(conn, domain, _cancel)
+    events = _history(conn, domain, execution)
+    assert events[-1]['eventType'] == 'WorkflowExecutionCanceled'
+
+
+@pytest.mark.parametrize('which', ['unknown', 'closed'])
+def test_a_cancel_request_for_no_open_execution_is_refused_at_once(
+        conn, domain, execution, which):
+    workflow_id, run_id = execution
+    if which == 'unknown':
+        workflow_id, run_id = 'nobody', 'nothing'
+    else:
+        conn.terminate_workflow_execution(domain, workflow_id, run_id=run_id)
+
+    began = time.monotonic()
+    for run in (run_id, None):
+        with pytest.raises(boto.exception.SWFResponseError) as error:
+            conn.request_cancel_workflow_execution(
+                domain, workflow_id, run_id=run)
+        assert error.value.status == 400
+        assert 'UnknownResourceFault' in error.value.body['__type']
+    assert time.monotonic() - began < 2
+
+
+def test_a_timed_out_decision_task_does_not_block_a_cancel(conn, domain):
+    conn.start_workflow_execution(
+        domain, 'wf-1', WORKFLOW, '1', task_start_to_close_timeout='1')
+    _poll_decision(conn, domain)
+    # Timed out, then decided again: moto alone would still count the timed
+    # out task as open, and refuse the cancel with UNHANDLED_DECISION.
+    task = _poll_decision(conn, domain)
+    run_id = task['workflowExecution']['runId']
+    execution = ('wf-1', run_id)
+    assert _counts(conn, domain, execution)['openDecisionTasks'] == 1
+    conn.request_cancel_workflow_execution(domain, 'wf-1', run_id)
+    decisions = Layer1Decisions()
+    _cancel(decisions)
+    conn.respond_decision_task_completed(task['taskToken'], decisions._data)
+    # The request came after the task started: decided by the next one.
+    _decide(conn, domain, _cancel)
+
+    events = _history(conn, domain, execution)
+    assert len(_of_type(events, 'DecisionTaskTimedOut')) == 1
+    assert events[-1]['eventType'] == 'WorkflowExecutionCanceled'
+
+
+def test_a_timed_out_activity_task_is_not_counted_open(
+        conn, domain, execution):
+    _decide(conn, domain, _schedule('a-1', heartbeat_timeout='1'))
+    _poll_activity(conn, domain)
+    assert _counts(conn, domain, execution)['openActivityTasks'] == 1
+
+    task = _poll_decision(conn, domain)  # brought by the timeout
+
+    assert _of_type(task['events'], 'ActivityTaskTimedOut')
+    assert _counts(conn, domain, execution)['openActivityTasks'] == 0
+
+
+# -- What moto does not implement ----------------------------------------------
+
+
+def test_an_unimplemented_action_is_refused_at_once(conn, domain):
+    began = time.monotonic()
+    with pytest.raises(boto.exception.SWFResponseError) as error:
+        conn.count_open_workflow_executions(
+            domain, latest_date=time.time(), oldest_date=0)
+    assert time.monotonic() - began < 2
+    assert error.value.status == 400
+    assert error.value.body['__type'] == local.UNKNOWN_OPERATION
+    message = error.value.body['message']
+    assert 'CountOpenWorkflowExecutions' in message
+    assert moto.__version__ in message
+
+
+def test_an_unimplemented_decision_is_refused_before_any_is_applied(
+        conn, domain, execution):
+    task = _poll_decision(conn, domain)
+    decisions = Layer1Decisions()
+    decisions.schedule_activity_task(
+        'a-1', ACTIVITY, '1', task_list=ACTIVITY_LIST)
+    decisions.start_child_workflow_execution(
+        WORKFLOW, '1', 'child-1', task_list=WORKFLOW)
+
+    began = time.monotonic()
+    with pytest.raises(boto.exception.SWFResponseError) as error:
+        conn.respond_decision_task_completed(
+            task['taskToken'], decisions._data)
+    assert time.monotonic() - began < 2
+    assert error.value.status == 400
+    assert 'ValidationException' in error.value.body['__type']
+    assert 'StartChildWorkflowExecution decision (decisions.2)' in (
+        error.value.body['message'])
+
+    # Nothing applied: the task is still started and may answer again.
+    events = _history(conn, domain, execution)
+    assert events[-1]['eventType'] == 'DecisionTaskStarted'
+    assert _of_type(events, 'ActivityTaskScheduled') == []
+    conn.respond_decision_task_completed(
+        task['taskToken'], decisions._data[:1])
+    events = _history(conn, domain, execution)
+    assert len(_of_type(events, 'ActivityTaskScheduled')) == 1
+
+
+def test_an_unknown_decision_type_keeps_motos_answer(conn, domain, execution):
+    task = _poll_decision(conn, domain)
+    with pytest.raises(boto.exception.SWFResponseError) as error:
+        conn.respond_decision_task_completed(
+            task['taskToken'], [{'decisionType': 'Teleport'}])
+    assert error.value.status == 400
+    assert "Value 'Teleport' at 'decisions.1.member.decisionType'" in (
+        error.value.body['message'])
+
+
+def test_history_needs_the_execution(conn, domain):
+    with pytest.raises(boto.exception.SWFResponseError) as error:
+        conn.make_request(
+            'GetWorkflowExecutionHistory', json.dumps({'domain': domain}))
+    assert 'ValidationException' in error.value.body['__type']
+    assert "Value null at 'execution.runId'" in error.value.body['message']
+
+
+# -- moto versions -------------------------------------------------------------
+
+
+@pytest.mark.parametrize('version, warned', [
+    ('5.1.0', False),
+    ('5.1.22', False),
+    ('5.2.5', False),
+    ('5.3.0', True),
+    ('5.0.28', True),
+])
+def test_untested_moto_versions_are_warned_about(
+        monkeypatch, caplog, version, warned):
+    monkeypatch.setattr(moto, '__version__', version)
+    with caplog.at_level('WARNING', logger='garcon.local'):
+        local._check_moto_internals(local._moto_targets())
+    assert bool(caplog.records) is warned
+    if warned:
+        assert '5.1.x or 5.2.x' in caplog.text
+        assert version in caplog.text
+
+
+def test_the_instance_list_of_either_moto_name_is_enough(monkeypatch):
+    # moto 5.1.9 renamed a model's list of its instances.
+    from moto.swf.models.workflow_execution import WorkflowExecution
+    for name in local._RECORDED_INSTANCES:
+        monkeypatch.delattr(WorkflowExecution, name, raising=False)
+    with pytest.raises(local.LocalSWFError) as error:
+        local._check_moto_internals(local._moto_targets())
+    assert 'WorkflowExecution.instances_tracked|instances' in str(
+        error.value)
+    monkeypatch.setattr(WorkflowExecution, 'instances', [], raising=False)
+    local._check_moto_internals(local._moto_targets())
