@@ -200,8 +200,8 @@ def test_missing_moto_internals_name_the_moto_version(monkeypatch):
 
 
 RESET_SCRIPT = """
+from garcon import local  # first: it makes boto importable on 3.12+
 import boto.exception
-from garcon import local
 
 with local.LocalSWF() as swf:
     conn = swf.connect()
