@@ -43,6 +43,8 @@ def running(local_swf):
         # A hold still blocking would keep its worker thread: let it end.
         cancellable.release.set()
         workers.stop()
+        # moto's state is the process's: leave none to the tests after.
+        local_swf.reset()
 
 
 def start_and_hold(client):
