@@ -42,6 +42,7 @@ import traceback
 from boto.swf import layer2
 
 from garcon import connection
+from garcon import context as garcon_context
 from garcon import log
 from garcon import runner as garcon_runner
 from garcon import utils
@@ -98,8 +99,25 @@ class ActivityInstance(object):
         self.activity_worker = activity_worker
         self.local_context = local_context or {}
         self.execution_context = execution_context or {}
-        self.global_context = dict(self.execution_context)
-        self.global_context.update(self.local_context)
+        self._id = None
+        self._global_context = None
+
+    @property
+    def global_context(self):
+        """dict: the execution context updated with the local context.
+
+        Built when first read: a decision reads it only for the instances
+        it schedules, and copying the context for every instance would make
+        a decision cost instances x context keys.
+        """
+        if self._global_context is None:
+            self._global_context = dict(self.execution_context)
+            self._global_context.update(self.local_context)
+        return self._global_context
+
+    @global_context.setter
+    def global_context(self, value):
+        self._global_context = value
 
     @property
     def activity_name(self):
@@ -115,14 +133,18 @@ class ActivityInstance(object):
         ``'{activity name}-1'`` for an activity without generator, else
         ``'{activity name}-{key}'`` where ``key`` is
         :func:`~garcon.utils.create_dictionary_key` of the local context.
+        It is computed once (a SHA-1 per instance is much of what a
+        decision over a large fan-out costs).
 
         Returns:
             str: the id.
         """
-        key = 1
-        if self.local_context:
-            key = utils.create_dictionary_key(self.local_context)
-        return '{}-{}'.format(self.activity_name, key)
+        if self._id is None:
+            key = 1
+            if self.local_context:
+                key = utils.create_dictionary_key(self.local_context)
+            self._id = '{}-{}'.format(self.activity_name, key)
+        return self._id
 
     @property
     def retry(self):
@@ -222,12 +244,16 @@ class ActivityState(object):
         activity_id (str): the id of the activity instance.
     """
 
+    # Defaults for what most states never get: a history makes one state
+    # per activity instance, each at the cost of its __init__.
+    failure_reason = None
+    _result = None
+    _has_result = False
+    _encoded_result = None
+
     def __init__(self, activity_id):
         self.activity_id = activity_id
         self.states = []
-        self.failure_reason = None
-        self._result = None
-        self._has_result = False
 
     def get_last_state(self):
         """Get the last state of the activity execution.
@@ -261,6 +287,10 @@ class ActivityState(object):
                 completed.
         """
         self.wait()
+        if self._encoded_result is not None:
+            self._result = garcon_context.decode_result(
+                self._encoded_result)
+            self._encoded_result = None
         return self._result
 
     def set_result(self, result):
@@ -274,11 +304,33 @@ class ActivityState(object):
         Raises:
             ValueError: a result was already set.
         """
+        self._check_no_result()
+        self._result = result
+        self._has_result = True
+
+    def set_encoded_result(self, text):
+        """Set the result of the activity as SWF holds it (JSON text).
+
+        It is decoded (``{}`` when empty) when first read: deciders that
+        read the history rarely read every result.
+
+        Args:
+            text (str): the JSON result, or None.
+
+        Raises:
+            ValueError: a result was already set.
+        """
+        self._check_no_result()
+        if text:
+            self._encoded_result = text
+        else:
+            self._result = {}
+        self._has_result = True
+
+    def _check_no_result(self):
         if self._has_result:
             raise ValueError(
                 'Activity {} already has a result.'.format(self.activity_id))
-        self._result = result
-        self._has_result = True
 
     def wait(self):
         """Wait until ready.
@@ -425,21 +477,25 @@ class Activity(layer2.ActivityWorker, log.GarconLogger,
             list: all the instances of the activity for this context.
         """
         if not self.generators:
-            return [ActivityInstance(self, execution_context=context)]
+            return [ActivityInstance(self, execution_context=dict(context))]
 
         outputs = [self._generate(generator, context)
                    for generator in self.generators]
+        # Generators may change the context: instances see it as it is once
+        # their own generators have run.
+        snapshot = dict(context)
         instances = {}
         for combination in itertools.product(*outputs):
             local_context = {}
             for values in combination:
                 local_context.update(values)
             instance = ActivityInstance(
-                self, local_context=local_context, execution_context=context)
+                self, local_context=local_context, execution_context=snapshot)
             instances.setdefault(instance.id, instance)
 
+        pool_size = len(instances)
         for instance in instances.values():
-            instance.pool_size = len(instances)
+            instance.pool_size = pool_size
         return list(instances.values())
 
     def _generate(self, generator, context):
@@ -841,8 +897,164 @@ def find_activities(flow, context):
         for instance in activity.instances(context)]
 
 
-def _instance_state(history, instance):
-    return history.get(instance.activity_name, {}).get(instance.id)
+class FlowInstances(object):
+    """The instances of a flow's activities in one context, and their
+    states.
+
+    A decision asks several questions about the same instances (which are
+    available, which have not completed): here the generators run once per
+    activity, each instance id (a SHA-1) is computed once, and each answer
+    costs one pass over the instances, whatever the requirements. An
+    :class:`ActivityInstance` is only made for the instances an answer
+    returns.
+
+    Args:
+        flow (module): the flow module.
+        history (dict): the activity states (see
+            :func:`garcon.event.activity_states_from_events`).
+        context (dict): the current context.
+        keys (callable): computes the key of a local context (by default
+            :func:`~garcon.utils.create_dictionary_key`; a decider gives a
+            :class:`~garcon.utils.DictionaryKeys` that it keeps).
+    """
+
+    def __init__(self, flow, history, context, keys=None):
+        self.history = history
+        self.context = context
+        self.activities = find_workflow_activities(flow)
+        self._keys = keys or utils.create_dictionary_key
+        # All generators run before any instance is looked at, in the
+        # order of the activities, as Activity.instances would.
+        self._pools = dict(
+            (current, self._pool(current)) for current in self.activities)
+        self._completed = {}
+
+    def _pool(self, current):
+        """Return the instances of an activity (a :class:`_Pool`)."""
+        if type(current).instances is not Activity.instances:
+            # The activity makes its instances its own way.
+            return _MadePool(current.instances(self.context))
+        if not current.generators:
+            return _Pool({'{}-1'.format(current.name): {}}, dict(self.context))
+        outputs = [current._generate(generator, self.context)
+                   for generator in current.generators]
+        prefix = '{}-'.format(current.name)
+        keys = self._keys
+        local_contexts = {}
+        if len(outputs) == 1:
+            # One generator: each output is the local context, as is (the
+            # instance gets a copy): nothing to merge, nothing to allocate.
+            for values in outputs[0]:
+                instance_id = prefix + (keys(values) if values else '1')
+                local_contexts.setdefault(instance_id, values)
+        else:
+            for combination in itertools.product(*outputs):
+                local_context = {}
+                for values in combination:
+                    local_context.update(values)
+                instance_id = prefix + (
+                    keys(local_context) if local_context else '1')
+                local_contexts.setdefault(instance_id, local_context)
+        # Generators may change the context: instances see it as it is once
+        # their own generators have run.
+        return _Pool(local_contexts, dict(self.context))
+
+    def states_of(self, current):
+        """Return the states of an activity's instances (id -> state)."""
+        return self.history.get(current.name, {})
+
+    def instances(self, current):
+        """Return all the instances of an activity of the flow."""
+        pool = self._pools[current]
+        return [pool.instance(current, instance_id, made)
+                for instance_id, made in pool.entries()]
+
+    def is_completed(self, current):
+        """Tell whether every instance of an activity of the flow has
+        completed (False for an activity that is not in the flow)."""
+        completed = self._completed.get(current)
+        if completed is None:
+            pool = self._pools.get(current)
+            states = self.states_of(current)
+            completed = pool is not None and all(
+                _is_completed(states.get(instance_id))
+                for instance_id, _ in pool.entries())
+            self._completed[current] = completed
+        return completed
+
+    def available(self):
+        """Yield the available instances (see
+        :func:`find_available_activities`), in the order of the flow."""
+        for current in self.activities:
+            if not all(self.is_completed(required)
+                       for required in current.requires):
+                continue
+            pool = self._pools[current]
+            states = self.states_of(current)
+            for instance_id, made in pool.entries():
+                state = states.get(instance_id)
+                if state is None:
+                    yield pool.instance(current, instance_id, made)
+                elif state.get_last_state() == ACTIVITY_FAILED:
+                    instance = pool.instance(current, instance_id, made)
+                    if is_available(instance, state):
+                        yield instance
+
+    def uncomplete(self):
+        """Yield the instances that have not completed, in the order of the
+        flow."""
+        for current in self.activities:
+            pool = self._pools[current]
+            states = self.states_of(current)
+            for instance_id, made in pool.entries():
+                if not _is_completed(states.get(instance_id)):
+                    yield pool.instance(current, instance_id, made)
+
+
+class _Pool(object):
+    """The instances of an activity, before any instance object is made.
+
+    Args:
+        local_contexts (dict): instance id -> local context, in order.
+        context (dict): the context the instances see.
+    """
+
+    def __init__(self, local_contexts, context):
+        self.local_contexts = local_contexts
+        self.context = context
+
+    def entries(self):
+        """Return (instance id, None) pairs, in order."""
+        return zip(self.local_contexts, itertools.repeat(None))
+
+    def instance(self, current, instance_id, made=None):
+        """Make the instance object of an instance id."""
+        instance = ActivityInstance(
+            current, local_context=dict(self.local_contexts[instance_id]),
+            execution_context=self.context)
+        instance.pool_size = len(self.local_contexts)
+        instance._id = instance_id
+        return instance
+
+
+class _MadePool(object):
+    """The instances an activity made itself (its ``instances`` method is
+    its own).
+
+    Args:
+        instances (list): the instances.
+    """
+
+    def __init__(self, instances):
+        self._entries = [(instance.id, instance) for instance in instances]
+
+    def entries(self):
+        """Return (instance id, instance) pairs, in order."""
+        return self._entries
+
+    def instance(self, current, instance_id, made):
+        """Return the instance."""
+        return made
 
 
 def find_uncomplete_activities(flow, history, context):
@@ -860,10 +1072,8 @@ def find_uncomplete_activities(flow, history, context):
     Yields:
         ActivityInstance: an uncomplete instance.
     """
-    for instance in find_activities(flow, context):
-        state = _instance_state(history, instance)
-        if state is None or state.get_last_state() != ACTIVITY_COMPLETED:
-            yield instance
+    for instance in FlowInstances(flow, history, context).uncomplete():
+        yield instance
 
 
 def find_available_activities(flow, history, context):
@@ -885,20 +1095,8 @@ def find_available_activities(flow, history, context):
     Raises:
         ActivityRetryExceeded: an instance failed beyond its retries.
     """
-    activities = find_workflow_activities(flow)
-    instances = {activity: activity.instances(context)
-                 for activity in activities}
-    completed = set(
-        activity for activity in activities
-        if all(_is_completed(_instance_state(history, instance))
-               for instance in instances[activity]))
-
-    for activity in activities:
-        if any(required not in completed for required in activity.requires):
-            continue
-        for instance in instances[activity]:
-            if is_available(instance, _instance_state(history, instance)):
-                yield instance
+    for instance in FlowInstances(flow, history, context).available():
+        yield instance
 
 
 def _is_completed(state):

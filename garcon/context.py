@@ -43,11 +43,42 @@ def decode_workflow_input(text):
     return value
 
 
+# json.loads wraps the C scanner in three layers of Python calls, which cost
+# more than decoding a small result: decode_result calls the scanner itself.
+_SCAN_JSON = json.JSONDecoder().scan_once
+
+
 def decode_result(text):
-    """Decode an activity result (a JSON object; ``{}`` when empty)."""
+    """Decode an activity result (a JSON object; ``{}`` when empty).
+
+    The result and the errors are those of ``json.loads``.
+    """
     if not text:
         return {}
-    return json.loads(text)
+    try:
+        value, end = _SCAN_JSON(text, 0)
+    except Exception:
+        # Leading whitespace, invalid JSON, bytes: json.loads decides.
+        return json.loads(text)
+    if end != len(text):
+        return json.loads(text)
+    return value
+
+
+def copy_json(value):
+    """Copy a decoded JSON value: its objects and arrays, not its scalars.
+
+    Args:
+        value: a value as ``json.loads`` returns it.
+
+    Returns:
+        a copy that shares nothing mutable with the value.
+    """
+    if isinstance(value, dict):
+        return {key: copy_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [copy_json(item) for item in value]
+    return value
 
 
 class ExecutionContext(dict):
@@ -65,6 +96,18 @@ class ExecutionContext(dict):
         self.workflow_input = {}
         for event in events or ():
             self.add_event(event)
+
+    def copy(self):
+        """Return a copy that shares nothing mutable with this context.
+
+        Returns:
+            ExecutionContext: the copy (with a copy of the workflow input).
+        """
+        other = ExecutionContext()
+        for key, value in self.items():
+            other[key] = copy_json(value)
+        other.workflow_input = copy_json(self.workflow_input)
+        return other
 
     @property
     def current(self):
@@ -88,10 +131,18 @@ class ExecutionContext(dict):
                 attributes.get('input'))
             self.update(self.workflow_input)
         elif event_type == COMPLETED_EVENT:
-            attributes = event['activityTaskCompletedEventAttributes']
-            result = decode_result(attributes.get('result'))
-            if isinstance(result, dict):
-                self.update(result)
+            self.add_result(
+                event['activityTaskCompletedEventAttributes'].get('result'))
+
+    def add_result(self, text):
+        """Merge an activity's result (as SWF holds it: JSON text).
+
+        Args:
+            text (str): the result; only a JSON object changes the context.
+        """
+        result = decode_result(text)
+        if isinstance(result, dict):
+            self.update(result)
 
     def set_workflow_execution_info(self, execution_info, domain):
         """Add the ``execution.*`` keys.

@@ -14,6 +14,7 @@ them into decisions:
 Any error while deciding fails the workflow, with the error as reason.
 """
 
+import collections
 import functools
 import inspect
 import json
@@ -26,9 +27,11 @@ from boto.swf import layer2
 
 from garcon import activity
 from garcon import connection
+from garcon import context as garcon_context
 from garcon import event
 from garcon import flow as garcon_flow
 from garcon import log
+from garcon import utils
 
 logger = logging.getLogger(log.LOGGER_PREFIX)
 
@@ -62,6 +65,15 @@ MAX_INPUT_LENGTH = 32768
 #: Prefix of the timers that bring the next decision at once, when one
 #: decision could not schedule every available activity.
 CONTINUE_TIMER_PREFIX = 'garcon-continue-'
+
+#: Executions whose history a decider keeps between two decisions (see
+#: :attr:`DeciderWorker.history_cache_size`).
+HISTORY_CACHE_SIZE = 16
+
+# Decisions after which an execution has no next decision.
+CLOSING_DECISIONS = frozenset([
+    'CompleteWorkflowExecution', 'FailWorkflowExecution',
+    'CancelWorkflowExecution', 'ContinueAsNewWorkflowExecution'])
 
 
 class ActivityInputTooLarge(ValueError):
@@ -248,7 +260,9 @@ def schedule(
         activity_id = '{}-{}'.format(instance.id, schedule_id)
         state = states.get(activity_id)
         if state is not None and state.ready:
-            result.update(state.result)
+            # A decider keeps histories from one decision to the next: what
+            # the custom decider gets must not be the history's own.
+            result.update(garcon_context.copy_json(state.result))
             continue
         completed = False
         if activity.is_available(instance, state, activity_id):
@@ -277,8 +291,17 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
             activity types on SWF now.
     """
 
+    #: How many executions' histories the decider keeps between decisions
+    #: (the most recently decided ones). The next decision task of a kept
+    #: execution is read newest page first, and only down to the events
+    #: already read: one page instead of the whole history, and only the
+    #: new events to process. 0 reads every history whole.
+    history_cache_size = HISTORY_CACHE_SIZE
+
     def __init__(self, flow, register=True):
         garcon_flow.validate(flow)
+        self._histories = collections.OrderedDict()
+        self._keys = utils.DictionaryKeys()
         self.flow = flow
         self.domain = flow.domain
         self.name = flow.name
@@ -323,6 +346,8 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
         """Get all the history.
 
         SWF pages the history of a decision task: this reads every page.
+        The pages may come newest first (a poll with ``reverse_order``):
+        the events are returned in the order of the history all the same.
 
         Args:
             poll (dict): the decision task.
@@ -330,13 +355,74 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
         Returns:
             list: all the events.
         """
+        return self._read_events(poll)
+
+    def _read_events(self, poll, kept=None):
+        """Read the events of a decision task, in the order of the history.
+
+        Args:
+            poll (dict): the decision task (its first page).
+            kept (KeptHistory): the history already read for this execution:
+                when the pages come newest first, paging stops at the page
+                that reaches its last event (the events returned then start
+                with some it already holds).
+
+        Returns:
+            list: the events.
+        """
         events = list(poll.get('events', ()))
         next_page_token = poll.get('nextPageToken')
-        while next_page_token:
-            page = self.poll(next_page_token=next_page_token)
+        newest_first = _newest_first(events)
+        while next_page_token and not (
+                newest_first and kept is not None and kept.reached(events)):
+            arguments = {'next_page_token': next_page_token}
+            if newest_first:
+                # Every page of a history is asked in the same order.
+                arguments['reverse_order'] = True
+            page = self.poll(**arguments)
             events.extend(page.get('events', ()))
             next_page_token = page.get('nextPageToken')
+            if newest_first is None:
+                newest_first = _newest_first(events)
+        if newest_first:
+            events.reverse()
         return events
+
+    def _read_decision_task(self, poll):
+        """Read the events of a decision task that this decider needs.
+
+        Returns:
+            tuple: the history kept for the execution (a
+            :class:`KeptHistory`, or None) and the events read.
+        """
+        if type(self).get_history is not DeciderWorker.get_history:
+            # A decider that reads its history its own way.
+            return None, self.get_history(poll)
+        # Taken out: it is kept again once up to date, so a failure half
+        # way leaves nothing half read behind.
+        kept = self._histories.pop(_run_id(poll), None)
+        return kept, self._read_events(poll, kept)
+
+    def _history(self, kept, events):
+        """Return the history up to date: the kept one read further, or a
+        new one when there is none (or the events do not continue it)."""
+        new_events = kept.new_events(events) if kept is not None else None
+        if new_events is None:
+            return event.History(events)
+        kept.history.extend(new_events)
+        return kept.history
+
+    def _keep_history(self, poll, history, decisions):
+        """Keep the history of an execution for its next decision (unless
+        this decision closes the execution)."""
+        run_id = _run_id(poll)
+        closing = any(decision.get('decisionType') in CLOSING_DECISIONS
+                      for decision in decisions._data)
+        if run_id is None or closing or self.history_cache_size <= 0:
+            return
+        self._histories[run_id] = KeptHistory(history)
+        while len(self._histories) > self.history_cache_size:
+            self._histories.popitem(last=False)
 
     def get_activity_states(self, history):
         """Get the activity states from the history.
@@ -369,15 +455,17 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
         """
         schedule_context = schedule_context or ScheduleContext(
             DecisionBudget(count_open_activities(activity_states)))
-        available = list(activity.find_available_activities(
-            self.flow, activity_states, context))
+        # One evaluation of the flow answers both questions below.
+        instances = activity.FlowInstances(
+            self.flow, activity_states, context,
+            keys=getattr(self, '_keys', None))
+        available = list(instances.available())
         for instance in available:
             if not schedule_within_budget(
                     decisions, schedule_context, instance, self.version):
                 break
 
-        if not available and not any(activity.find_uncomplete_activities(
-                self.flow, activity_states, context)):
+        if not available and not any(instances.uncomplete()):
             decisions.complete_workflow_execution()
 
     def delegate_decisions(self, decisions, decider, history, context,
@@ -433,7 +521,7 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
             process.
         """
         try:
-            poll = self.poll(identity=identity)
+            poll = self.poll(**self._poll_arguments(identity))
         except Exception as error:
             self.report_exception(error)
             return True
@@ -447,6 +535,13 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
                 self.report_exception(error)
         return True
 
+    def _poll_arguments(self, identity):
+        arguments = {'identity': identity}
+        if self.history_cache_size > 0:
+            # Newest events first: a kept history needs the first page only.
+            arguments['reverse_order'] = True
+        return arguments
+
     def decide(self, poll):
         """Make the decisions of one decision task.
 
@@ -457,18 +552,20 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
             Layer1Decisions: the decisions; a failure of the workflow if
             anything went wrong while deciding.
         """
-        events = self.get_history(poll)
+        kept, events = self._read_decision_task(poll)
         decisions = layer1_decisions.Layer1Decisions()
         try:
-            history = event.History(events)
-            context = history.context
+            history = self._history(kept, events)
+            # The history is kept for the next decisions: decide on a copy
+            # of its context.
+            context = history.context.copy()
             context.set_workflow_execution_info(
                 poll.get('workflowExecution', {}), self.domain)
             self.set_log_context(context)
 
             if history.schedule_failures:
                 raise ScheduleFailed(str(history.schedule_failures[0]))
-            open_activities = count_open_activities(history.states)
+            open_activities = history.open_activities
             if history.cancel_requested:
                 cancel_when_idle(decisions, open_activities)
                 return decisions
@@ -485,6 +582,7 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
                     decisions, history.states, context, schedule_context)
             if schedule_context.budget.out_of_bytes:
                 continue_at_once(decisions, poll)
+            self._keep_history(poll, history, decisions)
         except Exception as error:
             decisions = layer1_decisions.Layer1Decisions()
             fail_workflow(decisions, error)
@@ -503,6 +601,73 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
             except Exception:
                 self.logger.exception(
                     'The on_exception handler of flow %s failed.', self.name)
+
+
+class KeptHistory(object):
+    """The history of an execution, as a decider last read it.
+
+    Args:
+        history (garcon.event.History): the history read.
+    """
+
+    def __init__(self, history):
+        self.history = history
+        self.last_event_id = history.last_event_id
+        self.last_event = history.last_event
+
+    def reached(self, events):
+        """Tell whether events, newest first, reach back to the last event
+        read (the same event: same id, type and time)."""
+        if not events or events[-1].get('eventId', 0) > self.last_event_id:
+            return False
+        for candidate in reversed(events):
+            event_id = candidate.get('eventId')
+            if event_id == self.last_event_id:
+                return _same_event(candidate, self.last_event)
+            if event_id is None or event_id > self.last_event_id:
+                return False
+        return False
+
+    def new_events(self, events):
+        """Return the events that follow the last one read.
+
+        Args:
+            events (list): events in the order of the history.
+
+        Returns:
+            list: the events after it, or None when the events do not hold
+            it (or hold another event under its id): this history is not
+            theirs.
+        """
+        for position in range(len(events) - 1, -1, -1):
+            event_id = events[position].get('eventId')
+            if event_id is None or event_id < self.last_event_id:
+                return None
+            if event_id == self.last_event_id:
+                if _same_event(events[position], self.last_event):
+                    return events[position + 1:]
+                return None
+        return None
+
+
+def _same_event(one, other):
+    return all(one.get(key) == other.get(key)
+               for key in ('eventId', 'eventType', 'eventTimestamp'))
+
+
+def _newest_first(events):
+    """Tell whether events come newest first (None when one event or none
+    cannot tell)."""
+    if len(events) < 2:
+        return None
+    first, last = events[0].get('eventId'), events[-1].get('eventId')
+    if first is None or last is None:
+        return None
+    return first > last
+
+
+def _run_id(poll):
+    return poll.get('workflowExecution', {}).get('runId')
 
 
 def custom_decider(flow):

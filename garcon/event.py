@@ -9,6 +9,10 @@ failure events, in one pass over the events.
 from garcon import activity
 from garcon import context as execution_context
 
+_SCHEDULED = activity.ACTIVITY_SCHEDULED
+_COMPLETED = activity.ACTIVITY_COMPLETED
+_FAILED = activity.ACTIVITY_FAILED
+
 SCHEDULED_EVENT = 'ActivityTaskScheduled'
 SCHEDULE_FAILED_EVENT = 'ScheduleActivityTaskFailed'
 CANCEL_REQUESTED_EVENT = 'WorkflowExecutionCancelRequested'
@@ -54,12 +58,21 @@ def failure_reason(event_type, attributes):
 class History(object):
     """What the decider needs from an execution's history.
 
+    The events are read once, in order; events that say nothing about the
+    activities, the context or the execution's fate are skipped at the cost
+    of one dictionary lookup. More events can be read later
+    (:meth:`extend`): a decider that saw the beginning of a history reads
+    only what came after.
+
     Attributes:
         states (dict): activity type name -> activity id ->
             :class:`~garcon.activity.ActivityState`.
         context (ExecutionContext): the current context.
         schedule_failures (list): :class:`ScheduleFailure` instances.
         cancel_requested (bool): a cancel of the execution was requested.
+        open_activities (int): activity tasks scheduled and not closed.
+        last_event (dict): the last event read (None before any).
+        last_event_id (int): its id (0 before any).
 
     Args:
         events (list): the events, in the order of the history.
@@ -73,50 +86,99 @@ class History(object):
         self.context = execution_context.ExecutionContext()
         self.schedule_failures = []
         self.cancel_requested = False
+        self.open_activities = 0
+        self.last_event = None
+        self.last_event_id = 0
+        # Scheduled event id -> the state of the activity it scheduled:
+        # close events point back to it.
         self._scheduled = {}
+        self.extend(events)
+
+    def extend(self, events):
+        """Read more events, in the order of the history."""
+        handlers = _HANDLERS
+        event = None
         for event in events:
-            self.add(event)
+            handler = handlers.get(event['eventType'])
+            if handler is not None:
+                handler(self, event)
+        if event is not None:
+            self.last_event = event
+            self.last_event_id = event.get('eventId', self.last_event_id)
 
     def add(self, event):
         """Read one more event."""
-        event_type = event['eventType']
-        if event_type == SCHEDULED_EVENT:
-            self._add_scheduled(event)
-        elif event_type in CLOSE_EVENTS:
-            self._add_closed(event, event_type)
-        elif event_type == SCHEDULE_FAILED_EVENT:
-            attributes = event['scheduleActivityTaskFailedEventAttributes']
-            self.schedule_failures.append(ScheduleFailure(
-                attributes.get('activityId'),
-                attributes.get('activityType', {}).get('name'),
-                attributes.get('cause')))
-        elif event_type == CANCEL_REQUESTED_EVENT:
-            self.cancel_requested = True
-        self.context.add_event(event)
+        self.extend((event,))
 
     def _add_scheduled(self, event):
         attributes = event['activityTaskScheduledEventAttributes']
         name = attributes['activityType']['name']
         activity_id = attributes['activityId']
-        self._scheduled[event['eventId']] = (name, activity_id)
-        instances = self.states.setdefault(name, {})
+        instances = self.states.get(name)
+        if instances is None:
+            instances = self.states[name] = {}
         state = instances.get(activity_id)
         if state is None:
             state = instances[activity_id] = activity.ActivityState(
                 activity_id)
-        state.add_state(activity.ACTIVITY_SCHEDULED)
+        self._scheduled[event['eventId']] = state
+        states = state.states
+        # Open activities are counted as count_open_activities counts them:
+        # by last state.
+        if not states or states[-1] != _SCHEDULED:
+            self.open_activities += 1
+        states.append(_SCHEDULED)
 
-    def _add_closed(self, event, event_type):
+    def _add_completed(self, event):
+        attributes = event['activityTaskCompletedEventAttributes']
+        state = self._close(attributes['scheduledEventId'], _COMPLETED)
+        result = attributes.get('result')
+        # The state decodes its result when it is read (custom deciders
+        # do, the default decider does not); the context needs it now.
+        state.set_encoded_result(result)
+        self.context.add_result(result)
+
+    def _add_failed(self, event):
+        event_type = event['eventType']
         attributes = event[CLOSE_EVENTS[event_type]]
-        name, activity_id = self._scheduled[attributes['scheduledEventId']]
-        state = self.states[name][activity_id]
-        if event_type == 'ActivityTaskCompleted':
-            state.add_state(activity.ACTIVITY_COMPLETED)
-            state.set_result(execution_context.decode_result(
-                attributes.get('result')))
-        else:
-            state.add_state(activity.ACTIVITY_FAILED)
-            state.failure_reason = failure_reason(event_type, attributes)
+        state = self._close(attributes['scheduledEventId'], _FAILED)
+        state.failure_reason = failure_reason(event_type, attributes)
+
+    def _close(self, scheduled_event_id, closed_state):
+        """Close the activity task scheduled by an event; return its
+        state."""
+        state = self._scheduled[scheduled_event_id]
+        states = state.states
+        if states and states[-1] == _SCHEDULED:
+            self.open_activities -= 1
+        states.append(closed_state)
+        return state
+
+    def _add_schedule_failure(self, event):
+        attributes = event['scheduleActivityTaskFailedEventAttributes']
+        self.schedule_failures.append(ScheduleFailure(
+            attributes.get('activityId'),
+            attributes.get('activityType', {}).get('name'),
+            attributes.get('cause')))
+
+    def _add_cancel_request(self, event):
+        self.cancel_requested = True
+
+    def _add_started(self, event):
+        self.context.add_event(event)
+
+
+# Event type -> what History does with it; other events are skipped.
+_HANDLERS = {
+    SCHEDULED_EVENT: History._add_scheduled,
+    'ActivityTaskCompleted': History._add_completed,
+    'ActivityTaskFailed': History._add_failed,
+    'ActivityTaskTimedOut': History._add_failed,
+    'ActivityTaskCanceled': History._add_failed,
+    SCHEDULE_FAILED_EVENT: History._add_schedule_failure,
+    CANCEL_REQUESTED_EVENT: History._add_cancel_request,
+    execution_context.STARTED_EVENT: History._add_started,
+}
 
 
 def activity_states_from_events(events):

@@ -7,6 +7,9 @@ logger = logging.getLogger(__name__)
 
 THROTTLING_ERROR_CODE = 'ThrottlingException'
 
+#: How create_dictionary_key writes one item of the dictionary.
+KEY_PART = "'{}':'{}';"
+
 
 def create_dictionary_key(dictionary):
     """Create a key that represents the content of the dictionary.
@@ -26,6 +29,16 @@ def create_dictionary_key(dictionary):
         TypeError: the value is not a dictionary.
         ValueError: the dictionary is empty.
     """
+    return _sha1(dictionary_key_text(dictionary))
+
+
+def dictionary_key_text(dictionary):
+    """Return the text whose SHA-1 is :func:`create_dictionary_key`.
+
+    Raises:
+        TypeError: the value is not a dictionary.
+        ValueError: the dictionary is empty.
+    """
     if not isinstance(dictionary, dict):
         raise TypeError(
             'create_dictionary_key expects a dict, got {}.'.format(
@@ -33,10 +46,43 @@ def create_dictionary_key(dictionary):
     if not dictionary:
         raise ValueError('create_dictionary_key expects a non-empty dict.')
 
-    key_parts = [
-        "'{}':'{}';".format(key, dictionary[key])
-        for key in sorted(dictionary)]
-    return hashlib.sha1(''.join(key_parts).encode('utf-8')).hexdigest()
+    if len(dictionary) == 1:
+        # The usual generator output: nothing to sort or join.
+        for key, value in dictionary.items():
+            return KEY_PART.format(key, value)
+    return ''.join(
+        KEY_PART.format(key, dictionary[key]) for key in sorted(dictionary))
+
+
+def _sha1(text):
+    return hashlib.sha1(text.encode('utf-8')).hexdigest()
+
+
+class DictionaryKeys(object):
+    """:func:`create_dictionary_key`, remembering the keys it made.
+
+    A decider computes the key of every generated instance at every
+    decision; the text of a key is cheap to write, its SHA-1 less so. The
+    memory is keyed by that text, so a remembered key is always the one
+    :func:`create_dictionary_key` would compute. It is emptied when full.
+
+    Args:
+        size (int): how many keys to remember.
+    """
+
+    def __init__(self, size=65536):
+        self.size = size
+        self._keys = {}
+
+    def __call__(self, dictionary):
+        """Return ``create_dictionary_key(dictionary)``."""
+        text = dictionary_key_text(dictionary)
+        key = self._keys.get(text)
+        if key is None:
+            if len(self._keys) >= self.size:
+                self._keys.clear()
+            key = self._keys[text] = _sha1(text)
+        return key
 
 
 def non_throttle_error(swf_response_error):

@@ -889,3 +889,71 @@ def test_activity_worker_runs_each_activity(create, monkeypatch):
     flow = make_flow(a=a, b=b)
     activity.ActivityWorker(flow).run()
     assert sorted(ran) == ['flow_a', 'flow_b']
+
+
+# --- one evaluation of the flow per decision ---
+
+def test_flow_instances_runs_each_generator_once(create):
+    calls = []
+
+    def generator(context):
+        calls.append(1)
+        for index in range(3):
+            yield {'generator.index': index}
+
+    first = create(name='first', run=runner.Sync(noop))
+    fan = create(name='fan', requires=[first], generators=[generator],
+                 run=runner.Sync(noop))
+    flow = make_flow(first=first, fan=fan)
+    history = EventHistory()
+    history.scheduled('flow_first', 'flow_first-1')
+    history.completed('flow_first-1', {})
+    instances = activity.FlowInstances(flow, states_from(history), {'c': 1})
+    available = list(instances.available())
+    assert list(instances.uncomplete())
+    assert calls == [1]
+    assert [i.id for i in available] == [
+        i.id for i in fan.instances({'c': 1})]
+    assert [i.id for i in available] == [
+        i.id for i in activity.find_available_activities(
+            flow, states_from(history), {'c': 1})]
+    for instance in available:
+        assert instance.pool_size == 3
+        assert instance.global_context == dict(
+            {'c': 1}, **instance.local_context)
+
+
+def test_flow_instances_honours_an_activity_of_its_own(create):
+    class Special(activity.Activity):
+        def instances(self, context):
+            return [activity.ActivityInstance(
+                self, local_context={'special': True},
+                execution_context=context)]
+
+    special = Special()
+    special.hydrate({'name': 'flow_special', 'domain': DOMAIN,
+                     'task_list': 'flow_special', 'run': runner.Sync(noop)})
+    flow = make_flow(special=special)
+    [instance] = activity.find_available_activities(flow, {}, {})
+    assert instance.local_context == {'special': True}
+    assert instance.id == 'flow_special-' + sha1_key({'special': True})
+
+
+def test_requirement_outside_the_flow_is_never_completed(create):
+    outside = create(name='outside', run=runner.Sync(noop))
+    inside = create(name='inside', requires=[outside], run=runner.Sync(noop))
+    flow = make_flow(inside=inside)
+    assert list(activity.find_available_activities(flow, {}, {})) == []
+
+
+def test_dictionary_keys_are_create_dictionary_key():
+    from garcon import utils
+    keys = utils.DictionaryKeys(size=2)
+    for value in ({'a': 1}, {'a': '1'}, {'b': 1, 'a': 2}, {'a': True},
+                  {'a': 1}, {'a': 1.0}):
+        assert keys(value) == utils.create_dictionary_key(value)
+    assert len(keys._keys) <= 2
+    with pytest.raises(TypeError):
+        keys(['a'])
+    with pytest.raises(ValueError):
+        keys({})

@@ -960,3 +960,180 @@ def test_decision_budget():
     assert not small.spend({'a': 'x' * 30})
     assert small.out_of_bytes
     assert small.spend({'b': 2})  # a smaller one still fits
+
+
+# --- kept histories: a decider reads only what is new ---
+
+def newest_first_pages(events, size):
+    """The pages of a decision task polled with reverse_order."""
+    newest = events[::-1]
+    return [newest[start:start + size]
+            for start in range(0, len(newest), size)]
+
+
+def paged_task(history, size, token_prefix='p'):
+    """A decision task newest first in pages of `size`, and its next
+    pages as the fake's polls."""
+    pages = newest_first_pages(history.events, size)
+    first = decision_task(history, events=pages[0])
+    polls = []
+    for number, page in enumerate(pages[1:], start=2):
+        polls.append({'events': page})
+    for number, answer in enumerate([first] + polls[:-1], start=2):
+        answer['nextPageToken'] = '{}{}'.format(token_prefix, number)
+    return first, polls
+
+
+def test_run_polls_newest_first(two_step_flow):
+    history = EventHistory()
+    history.started({'who': 'bob'})
+    fake = FakeLayer1(polls=[decision_task(history)])
+    worker_for(two_step_flow, fake).run(identity='d')
+    assert fake.poll_calls[0][2] == {'identity': 'd', 'reverse_order': True}
+
+
+def test_run_without_kept_histories_polls_in_order(two_step_flow):
+    history = EventHistory()
+    history.started({'who': 'bob'})
+    fake = FakeLayer1(polls=[decision_task(history)])
+    worker = worker_for(two_step_flow, fake)
+    worker.history_cache_size = 0
+    worker.run(identity='d')
+    assert fake.poll_calls[0][2] == {'identity': 'd'}
+
+
+def test_newest_first_pages_are_read_in_history_order(two_step_flow):
+    history = EventHistory()
+    history.started({'who': 'bob'})
+    for _ in range(5):
+        history.decision_scheduled()
+    first, polls = paged_task(history, 2)
+    fake = FakeLayer1(polls=polls)
+    worker = worker_for(two_step_flow, fake)
+    assert worker.get_history(first) == history.events
+    # Every next page is asked newest first too.
+    assert [call[2] for call in fake.poll_calls] == [
+        {'next_page_token': 'p2', 'reverse_order': True},
+        {'next_page_token': 'p3', 'reverse_order': True}]
+
+
+def test_second_decision_reads_only_the_new_pages(two_step_flow):
+    history = EventHistory()
+    history.started({'who': 'bob'})
+    for _ in range(6):
+        history.decision_scheduled()
+    history.scheduled('flow_a', 'flow_a-1')
+    first, polls = paged_task(history, 3)
+    fake = FakeLayer1(polls=polls)
+    worker = worker_for(two_step_flow, fake)
+    assert types_of(worker.decide(first)._data) == []
+    assert len(fake.poll_calls) == 2  # the whole history, 3 pages
+
+    history.completed('flow_a-1', {'greeting': 'hi'})
+    history.decision_scheduled()
+    second, more = paged_task(history, 3, token_prefix='q')
+    fake.polls, fake.poll_calls = more, []
+    decisions = worker.decide(second)._data
+    assert fake.poll_calls == []  # the first page reaches the kept events
+    [attributes] = scheduled_attributes(decisions)
+    assert attributes['activityId'] == 'flow_b-1'
+    assert json.loads(attributes['input'])['greeting'] == 'hi'
+
+
+def test_kept_history_decides_as_a_new_one(two_step_flow):
+    history = EventHistory()
+    history.started({'who': 'bob'})
+    worker = worker_for(two_step_flow)
+    worker.decide(decision_task(history))
+    history.scheduled('flow_a', 'flow_a-1')
+    history.failed('flow_a-1')
+    kept = worker.decide(decision_task(history))._data
+    assert kept == worker_for(two_step_flow).decide(
+        decision_task(history))._data
+    assert types_of(kept) == ['FailWorkflowExecution']
+
+
+def test_a_history_that_does_not_continue_the_kept_one_is_read_whole(
+        two_step_flow):
+    worker = worker_for(two_step_flow)
+    history = EventHistory()
+    history.started({'who': 'bob'})
+    history.scheduled('flow_a', 'flow_a-1')
+    worker.decide(decision_task(history))
+
+    other = EventHistory()
+    other.started({'who': 'ann'})
+    other.scheduled('flow_a', 'flow_a-1')
+    other.completed('flow_a-1', {'greeting': 'hi ann'})
+    other.decision_scheduled()
+    # Same run id, same event 2, another event 3: not the same history.
+    other.events[1]['eventTimestamp'] += 1
+    [attributes] = scheduled_attributes(
+        worker.decide(decision_task(other))._data)
+    assert json.loads(attributes['input'])['greeting'] == 'hi ann'
+
+
+def test_a_closed_execution_is_not_kept(two_step_flow):
+    history = EventHistory()
+    history.started({'who': 'bob'})
+    worker = worker_for(two_step_flow)
+    worker.decide(decision_task(history))
+    assert list(worker._histories) == ['run-1']
+    history.scheduled('flow_a', 'flow_a-1')
+    history.completed('flow_a-1', {})
+    history.scheduled('flow_b', 'flow_b-1')
+    history.completed('flow_b-1', {})
+    decisions = worker.decide(decision_task(history))._data
+    assert types_of(decisions) == ['CompleteWorkflowExecution']
+    assert not worker._histories
+
+
+def test_kept_histories_are_bounded(two_step_flow):
+    worker = worker_for(two_step_flow)
+    worker.history_cache_size = 2
+    history = EventHistory()
+    history.started({'who': 'bob'})
+    for run in ('r1', 'r2', 'r3'):
+        worker.decide(decision_task(history, workflowExecution={
+            'workflowId': 'wf', 'runId': run}))
+    assert list(worker._histories) == ['r2', 'r3']
+
+
+def test_a_decision_does_not_change_the_kept_context():
+    def generator(context):
+        context['items'].append('seen')
+        yield {'n': len(context['items'])}
+
+    make = create()
+    flow = make_flow(a=make(name='a', generators=[generator],
+                            run=runner.Sync(noop)))
+    history = EventHistory()
+    history.started({'items': []})
+    worker = worker_for(flow)
+    first = worker.decide(decision_task(history))._data
+    second = worker.decide(decision_task(history))._data
+    assert first == second
+
+
+def test_custom_decider_results_are_not_the_kept_ones():
+    make = create()
+    a = make(name='a', run=runner.Sync(noop))
+    b = make(name='b', run=runner.Sync(noop))
+    seen = []
+
+    def custom(schedule):
+        first = schedule('one', a)
+        items = first.result['items']
+        seen.append(list(items))
+        items.append('changed by the decider')
+        schedule('two', b, requires=[first])
+
+    flow = make_flow(a=a, b=b, decider=custom)
+    history = EventHistory()
+    history.started({})
+    history.scheduled('flow_a', 'flow_a-1-one')
+    history.completed('flow_a-1-one', {'items': [1]})
+    worker = worker_for(flow)
+    worker.decide(decision_task(history))
+    worker.decide(decision_task(history))
+    assert seen == [[1], [1]]

@@ -189,3 +189,74 @@ def test_get_current_context_invalid_input():
     history.started('[1]')
     with pytest.raises(context.WorkflowInputError):
         event.get_current_context(history.events)
+
+
+# --- reading a history in parts ---
+
+def test_extend_reads_on_where_it_stopped():
+    history = EventHistory()
+    history.started({'k': 0})
+    history.scheduled('flow_a', 'flow_a-1')
+    history.scheduled('flow_b', 'flow_b-1')
+    history.completed('flow_a-1', {'k': 'a'})
+    history.failed('flow_b-1')
+    history.scheduled('flow_b', 'flow_b-1')
+    whole = event.History(history.events)
+    parts = event.History(history.events[:3])
+    parts.extend(history.events[3:])
+    assert dict(parts.context) == dict(whole.context) == {'k': 'a'}
+    assert {name: {i: s.states for i, s in ids.items()}
+            for name, ids in parts.states.items()} == {
+        name: {i: s.states for i, s in ids.items()}
+        for name, ids in whole.states.items()}
+    assert parts.last_event is history.events[-1]
+    assert parts.last_event_id == whole.last_event_id == 6
+
+
+def test_open_activities_are_counted_by_last_state():
+    history = EventHistory()
+    history.scheduled('flow_a', 'flow_a-1')
+    history.scheduled('flow_a', 'flow_a-2')
+    history.scheduled('flow_a', 'flow_a-3')
+    history.completed('flow_a-1', {})
+    history.timed_out('flow_a-2')
+    history.scheduled('flow_a', 'flow_a-2')
+    read = event.History(history.events)
+    from garcon import decider
+    assert read.open_activities == 2
+    assert decider.count_open_activities(read.states) == 2
+
+
+def test_results_are_decoded_when_read():
+    history = EventHistory()
+    history.scheduled('flow_a', 'flow_a-1')
+    history.completed('flow_a-1', {'answer': [42]})
+    state = event.History(history.events).states['flow_a']['flow_a-1']
+    assert state.result == {'answer': [42]}
+    assert state.result is state.result
+    with pytest.raises(ValueError):
+        state.set_result({})
+
+
+def test_decode_result_is_json_loads():
+    for text in ('{"a": 1}', ' {"a": 1}', '{"a": 1} ', '[1, 2]', '1',
+                 'null', '"x"', '{"a": NaN}'):
+        assert repr(context.decode_result(text)) == repr(__import__(
+            'json').loads(text))
+    for text in ('{"a": 1} x', '{', '\ufeff{}'):
+        with pytest.raises(ValueError):
+            context.decode_result(text)
+
+
+def test_context_copy_shares_nothing_mutable():
+    history = EventHistory()
+    history.started({'items': [1], 'nested': {'k': [2]}, 'n': 1})
+    original = context.ExecutionContext(history.events)
+    copy = original.copy()
+    assert isinstance(copy, context.ExecutionContext)
+    assert copy == original and copy.workflow_input == original.workflow_input
+    copy['items'].append('x')
+    copy['nested']['k'].append('y')
+    copy.workflow_input['items'].append('z')
+    assert original == {'items': [1], 'nested': {'k': [2]}, 'n': 1}
+    assert original.workflow_input == original
