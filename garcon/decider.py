@@ -70,6 +70,13 @@ CONTINUE_TIMER_PREFIX = 'garcon-continue-'
 #: :attr:`DeciderWorker.history_cache_size`).
 HISTORY_CACHE_SIZE = 16
 
+#: Events in a page of history: SWF's largest (and default) page.
+MAX_PAGE_SIZE = 1000
+
+#: Fewest events asked in a page when the decider expects to hold the
+#: execution's history (see :meth:`DeciderWorker.next_page_size`).
+MIN_PAGE_SIZE = 100
+
 # Decisions after which an execution has no next decision.
 CLOSING_DECISIONS = frozenset([
     'CompleteWorkflowExecution', 'FailWorkflowExecution',
@@ -302,6 +309,10 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
         garcon_flow.validate(flow)
         self._histories = collections.OrderedDict()
         self._keys = utils.DictionaryKeys()
+        # Events expected new at the next decision (None: unknown), and
+        # the page size of the decision task being read.
+        self._expected_events = None
+        self._page_size = None
         self.flow = flow
         self.domain = flow.domain
         self.name = flow.name
@@ -377,8 +388,10 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
                 newest_first and kept is not None and kept.reached(events)):
             arguments = {'next_page_token': next_page_token}
             if newest_first:
-                # Every page of a history is asked in the same order.
+                # Every page of a history is asked as the first one was.
                 arguments['reverse_order'] = True
+                if self._page_size not in (None, MAX_PAGE_SIZE):
+                    arguments['maximum_page_size'] = self._page_size
             page = self.poll(**arguments)
             events.extend(page.get('events', ()))
             next_page_token = page.get('nextPageToken')
@@ -404,25 +417,31 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
         return kept, self._read_events(poll, kept)
 
     def _history(self, kept, events):
-        """Return the history up to date: the kept one read further, or a
-        new one when there is none (or the events do not continue it)."""
+        """Return the history up to date (the kept one read further, or a
+        new one when there is none or the events do not continue it), and
+        the events new to the kept one (None without one)."""
         new_events = kept.new_events(events) if kept is not None else None
         if new_events is None:
-            return event.History(events)
+            return event.History(events), None
         kept.history.extend(new_events)
-        return kept.history
+        return kept.history, new_events
 
     def _keep_history(self, poll, history, decisions):
         """Keep the history of an execution for its next decision (unless
-        this decision closes the execution)."""
+        this decision closes the execution).
+
+        Returns:
+            bool: whether it is kept.
+        """
         run_id = _run_id(poll)
         closing = any(decision.get('decisionType') in CLOSING_DECISIONS
                       for decision in decisions._data)
         if run_id is None or closing or self.history_cache_size <= 0:
-            return
+            return False
         self._histories[run_id] = KeptHistory(history)
         while len(self._histories) > self.history_cache_size:
             self._histories.popitem(last=False)
+        return True
 
     def get_activity_states(self, history):
         """Get the activity states from the history.
@@ -537,10 +556,39 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
 
     def _poll_arguments(self, identity):
         arguments = {'identity': identity}
+        self._page_size = None
         if self.history_cache_size > 0:
             # Newest events first: a kept history needs the first page only.
             arguments['reverse_order'] = True
+            self._page_size = self.next_page_size()
+            if self._page_size != MAX_PAGE_SIZE:
+                arguments['maximum_page_size'] = self._page_size
         return arguments
+
+    def next_page_size(self):
+        """Return the page size to ask for the next decision task.
+
+        A page is parsed whole: when the last decision found its execution's
+        history kept, the next one likely will too and needs only the new
+        events, about as many as the last decision read and caused (at
+        least :data:`MIN_PAGE_SIZE`). Otherwise the history is read whole,
+        in the largest pages.
+
+        Returns:
+            int: the number of events.
+        """
+        if self._expected_events is None:
+            return MAX_PAGE_SIZE
+        return max(MIN_PAGE_SIZE, min(MAX_PAGE_SIZE, self._expected_events))
+
+    def _expect(self, new_events, decisions):
+        """Remember how many events the next decision will likely read:
+        twice those this one read, plus those its decisions cause."""
+        if new_events is None:
+            self._expected_events = None
+        else:
+            self._expected_events = 2 * (
+                len(new_events) + len(decisions._data))
 
     def decide(self, poll):
         """Make the decisions of one decision task.
@@ -555,7 +603,7 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
         kept, events = self._read_decision_task(poll)
         decisions = layer1_decisions.Layer1Decisions()
         try:
-            history = self._history(kept, events)
+            history, new_events = self._history(kept, events)
             # The history is kept for the next decisions: decide on a copy
             # of its context.
             context = history.context.copy()
@@ -582,13 +630,16 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
                     decisions, history.states, context, schedule_context)
             if schedule_context.budget.out_of_bytes:
                 continue_at_once(decisions, poll)
-            self._keep_history(poll, history, decisions)
+            kept = self._keep_history(poll, history, decisions)
+            self._expect(new_events if kept else None, decisions)
         except Exception as error:
             decisions = layer1_decisions.Layer1Decisions()
             fail_workflow(decisions, error)
             self.report_exception(error)
+            self._expected_events = None
         finally:
             self.unset_log_context()
+            self._page_size = None
         return decisions
 
     def report_exception(self, error):
@@ -620,6 +671,11 @@ class KeptHistory(object):
         read (the same event: same id, type and time)."""
         if not events or events[-1].get('eventId', 0) > self.last_event_id:
             return False
+        # Event ids follow each other: look where it should be first.
+        position = events[0].get('eventId', 0) - self.last_event_id
+        if 0 <= position < len(events) and (
+                events[position].get('eventId') == self.last_event_id):
+            return _same_event(events[position], self.last_event)
         for candidate in reversed(events):
             event_id = candidate.get('eventId')
             if event_id == self.last_event_id:
@@ -639,6 +695,14 @@ class KeptHistory(object):
             it (or hold another event under its id): this history is not
             theirs.
         """
+        if events:
+            # Event ids follow each other: look where it should be first.
+            position = self.last_event_id - events[0].get('eventId', 0)
+            if 0 <= position < len(events) and (
+                    events[position].get('eventId') == self.last_event_id):
+                if _same_event(events[position], self.last_event):
+                    return events[position + 1:]
+                return None
         for position in range(len(events) - 1, -1, -1):
             event_id = events[position].get('eventId')
             if event_id is None or event_id < self.last_event_id:

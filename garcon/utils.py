@@ -58,6 +58,11 @@ def _sha1(text):
     return hashlib.sha1(text.encode('utf-8')).hexdigest()
 
 
+# Types whose str.format is str() and whose equal values are written alike
+# (True == 1 but is a bool; 1.0 == 1 but is a float: neither is here).
+_PLAIN_TYPES = frozenset([str, int])
+
+
 class DictionaryKeys(object):
     """:func:`create_dictionary_key`, remembering the keys it made.
 
@@ -73,16 +78,33 @@ class DictionaryKeys(object):
     def __init__(self, size=65536):
         self.size = size
         self._keys = {}
+        self._items = {}
 
     def __call__(self, dictionary):
         """Return ``create_dictionary_key(dictionary)``."""
+        if type(dictionary) is dict and len(dictionary) == 1:
+            # The usual generator output, one string or integer: its item
+            # says what its text would, and costs less to look up.
+            for item in dictionary.items():
+                if type(item[0]) is str and type(item[1]) in _PLAIN_TYPES:
+                    key = self._items.get(item)
+                    if key is None:
+                        key = self._items[item] = self._key(dictionary)
+                        self._bound(self._items)
+                    return key
+        return self._key(dictionary)
+
+    def _key(self, dictionary):
         text = dictionary_key_text(dictionary)
         key = self._keys.get(text)
         if key is None:
-            if len(self._keys) >= self.size:
-                self._keys.clear()
+            self._bound(self._keys)
             key = self._keys[text] = _sha1(text)
         return key
+
+    def _bound(self, memory):
+        if len(memory) >= self.size:
+            memory.clear()
 
 
 def non_throttle_error(swf_response_error):
