@@ -515,19 +515,11 @@ def command_history(args):
 def command_cancel(args):
     """``garcon cancel``: ask SWF to cancel an execution."""
     domain = flow_domain(args)
-    endpoint = prepare_swf(args)
+    prepare_swf(args)
     execution = find_execution(domain, args.workflow_id, args.run_id)
     client = garcon_client.Client()
     client._swf = connection.limit_retries(connection.connect(), retries=0)
-    try:
-        client.cancel(execution)
-    except boto.exception.BotoServerError as error:
-        if error.status >= 500 and endpoint:
-            raise CommandError(
-                'SWF at {} failed RequestCancelWorkflowExecution (HTTP {}); '
-                'the local SWF (moto) does not implement it.'.format(
-                    endpoint, error.status), EXIT_NOT_COMPLETED)
-        raise
+    client.cancel(execution)
     emit('Cancel requested for {} (run {}): the decider cancels it at its '
          'next decision.'.format(execution.workflow_id, execution.run_id))
     return EXIT_OK

@@ -550,18 +550,17 @@ def test_run_uses_the_endpoint_of_the_environment(endpoint_env, server):
     assert 'Flow code_sample on {}'.format(server) in result.stderr
 
 
-def test_cancel_on_moto_is_a_clear_error(endpoint_env, server):
+def test_cancel_of_an_unknown_run_is_a_clear_error(endpoint_env):
     workflow_id, _ = parse_started(garcon(
         'start', 'example.serial', env=endpoint_env))
 
     result = garcon('cancel', workflow_id, '--domain', 'dev',
-                    env=endpoint_env)
+                    '--run-id', 'no-such-run', env=endpoint_env)
 
     assert result.returncode == 1
-    assert one_error_line(result) == (
-        'garcon: error: SWF at {} failed RequestCancelWorkflowExecution '
-        '(HTTP 500); the local SWF (moto) does not implement it.'.format(
-            server))
+    line = one_error_line(result)
+    assert line.startswith('garcon: error: SWF refused the request: '
+                           'UnknownResourceFault')
 
 
 def test_status_of_an_unknown_workflow_id(endpoint_env):
