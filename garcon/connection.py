@@ -273,9 +273,8 @@ def limit_retries(swf_connection, retries=0):
 
     boto's SWF layer retries a request that failed with a 5xx answer ten
     times, sleeping up to a minute between tries. That suits workers, not a
-    one-shot command, and an endpoint that answers 500 to an action it does
-    not implement (moto, for ``RequestCancelWorkflowExecution``) would hold
-    the command for minutes. Throttles are still retried (see
+    one-shot command, which would be held for minutes by an endpoint that
+    keeps answering 500. Throttles are still retried (see
     :class:`Layer1`).
 
     Args:

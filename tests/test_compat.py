@@ -211,7 +211,8 @@ def test_swf_over_http_on_local_moto(no_retry_sleep, monkeypatch):
         domains = swf.list_domains('REGISTERED')['domainInfos']
     finally:
         server.stop()
-    assert [domain['name'] for domain in domains] == ['garcon-compat']
+    # moto's state is the process's: other tests' domains may be there.
+    assert 'garcon-compat' in [domain['name'] for domain in domains]
 
 
 # Helpers.
