@@ -1,0 +1,137 @@
+"""Turn the measures of :mod:`benchmarks.run` into Markdown tables."""
+
+import statistics
+
+
+def median_cpu_ms(measured):
+    """Median CPU time of the runs of one decision, in milliseconds."""
+    return 1000 * statistics.median(cpu for _, cpu in measured['runs'])
+
+
+def ratio(slow, fast):
+    return '{:.1f}x'.format(slow / fast) if fast else '-'
+
+
+def table(headers, rows):
+    lines = ['| ' + ' | '.join(headers) + ' |',
+             '|' + '|'.join('---:' for _ in headers) + '|']
+    lines += ['| ' + ' | '.join(str(cell) for cell in row) + ' |'
+              for row in rows]
+    return '\n'.join(lines)
+
+
+def decision_tables(results):
+    parts = []
+    for flow_name in ('fanout', 'chained'):
+        rows = []
+        for row in results:
+            if row['flow'] != flow_name:
+                continue
+            reference = median_cpu_ms(row['reference'])
+            cold, warm = median_cpu_ms(row['cold']), median_cpu_ms(row['warm'])
+            rows.append([
+                '{:,}'.format(row['events']), '{:,}'.format(row['n']),
+                '{:,} / {:,}'.format(len(row['reference']['decisions']),
+                                     len(row['cold']['decisions'])),
+                '{:.1f}'.format(reference),
+                '{:.1f}'.format(cold), ratio(reference, cold),
+                '{:.1f}'.format(warm), ratio(reference, warm)])
+        parts.append('One decision, {} flow (CPU ms per decision, median)\n\n'
+                     .format(flow_name) + table(
+                         ['events', 'N', 'decisions sent (0.4.1 / this)',
+                          'Garcon 0.4.1', 'this, new decider', 'x',
+                          'this, warm decider', 'x'], rows))
+    return '\n\n'.join(parts)
+
+
+def memory_table(results):
+    rows = [[row['flow'], '{:,}'.format(row['events']),
+             '{:.1f}'.format(row['reference'] / 1e6),
+             '{:.1f}'.format(row['cold'] / 1e6),
+             '{:.1f}'.format(row['warm'] / 1e6)] for row in results]
+    return 'Peak memory of one decision (tracemalloc, MB)\n\n' + table(
+        ['flow', 'events', 'Garcon 0.4.1', 'this, new decider',
+         'this, warm decider'], rows)
+
+
+def workflow_table(results):
+    rows = []
+    by_n = {}
+    for row in results:
+        by_n.setdefault(row['n'], {})[row['library']] = row
+        per_decision = 1000 * row['cpu_seconds'] / max(
+            1, row['decision_tasks'])
+        rows.append([
+            '{:,}'.format(row['n']), row['library'],
+            row['decision_tasks'], '{:.2f}'.format(row['cpu_seconds']),
+            '{:.2f}'.format(per_decision),
+            '{:.1f}'.format(row['fan_out_seconds'] or 0),
+            '{:,}'.format(row['events']),
+            '{:.1f}'.format(row['server_cpu_seconds']), row['status']])
+    text = 'Whole workflow on the local SWF (fan-out flow)\n\n' + table(
+        ['N', 'decider', 'decision tasks', 'decider CPU s',
+         'CPU ms per decision', 'fan-out s', 'events', 'server CPU s',
+         'status'], rows)
+    notes = []
+    for n, pair in sorted(by_n.items()):
+        if len(pair) != 2:
+            continue
+        reference, this = pair['Garcon 0.4.1'], pair['this project']
+        notes.append(
+            '- N = {:,}: decider CPU {} lower in total, {} lower per '
+            'decision task.'.format(
+                n, ratio(reference['cpu_seconds'], this['cpu_seconds']),
+                ratio(reference['cpu_seconds'] / reference['decision_tasks'],
+                      this['cpu_seconds'] / this['decision_tasks'])))
+    return text + '\n\n' + '\n'.join(notes)
+
+
+def throughput_table(results):
+    rows = []
+    for row in results['runs']:
+        activities = row['fan_out_completed']
+        rate = activities / row['fan_out_seconds']
+        calls_per_second = row['trivial_calls_per_second']
+        bound = calls_per_second / 2
+        # poll + heartbeat + respond, and the decider's poll and answer of
+        # each decision task.
+        calls = 3 + 2.0 * row['decision_tasks'] / activities
+        rows.append([
+            row['workers'], activities,
+            '{:.1f}'.format(row['fan_out_seconds']), '{:.0f}'.format(rate),
+            '{:.0f}'.format(calls_per_second),
+            '{:.0f}'.format(bound), '**{:.0f} %**'.format(100 * rate / bound),
+            row['decision_tasks'], '{:.1f}'.format(calls),
+            '{:.0f} %'.format(100 * rate * calls / calls_per_second),
+            '{:.1f}'.format(1000 * row['server_cpu_seconds'] / activities)])
+    return ('Activity throughput on the local SWF (this project)\n\n'
+            + table(['workers', 'activities', 'seconds', 'activities/s',
+                     'trivial calls/s, same clients',
+                     'bound: calls/s / 2', 'of the bound',
+                     'decision tasks', 'SWF calls per activity',
+                     'server busy', 'server CPU ms per activity'], rows)
+            + '\n\nServer CPU per call (one client, one call at a time)\n\n'
+            + table(['call', 'server CPU ms', 'wall ms'], [
+                [action, '{:.2f}'.format(cpu), '{:.2f}'.format(wall)]
+                for action, cpu, wall in results['calls']]))
+
+
+def machine_lines(results):
+    machine = results['machine']
+    return ('Machine: {cpu}, {cores} cores, Python {python}, {system}; '
+            'load average {load:.1f} before, {load_after:.1f} after; '
+            '{seconds:.0f} s in all.').format(
+                seconds=results['seconds'], **machine)
+
+
+def render(results):
+    parts = [machine_lines(results)]
+    if 'decision' in results:
+        parts.append(decision_tables(results['decision']))
+    if 'memory' in results:
+        parts.append(memory_table(results['memory']))
+    if 'workflow' in results:
+        parts.append(workflow_table(results['workflow']))
+    if 'throughput' in results:
+        parts.append(throughput_table(results['throughput']))
+    return '\n\n'.join(parts)
