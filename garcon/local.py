@@ -120,6 +120,7 @@ class LocalSWF(object):
         self.requested_port = port
         self.poll_timeout = poll_timeout
         self._server = None
+        self._thread = None
         self._port = None
 
     def __enter__(self):
@@ -144,12 +145,17 @@ class LocalSWF(object):
         _quiet_request_logs()
         if self.requested_port:
             _check_port_is_free(self.host, self.requested_port)
-        from moto.server import ThreadedMotoServer
-        server = ThreadedMotoServer(
-            ip_address=self.host, port=self.requested_port, verbose=False)
-        server.start()
+        from werkzeug.serving import make_server
+        server = make_server(
+            self.host, self.requested_port, _swf_application(),
+            threaded=True, request_handler=_request_handler())
+        thread = threading.Thread(
+            target=server.serve_forever, name='garcon-local-swf',
+            daemon=True)
+        thread.start()
         self._server = server
-        self._port = server.get_host_and_port()[1]
+        self._thread = thread
+        self._port = server.server_address[1]
         _STATE.poll_timeouts[self._port] = (
             POLL_TIMEOUT if self.poll_timeout is None else self.poll_timeout)
         logger.info('Local SWF listening on %s', self.endpoint)
@@ -159,10 +165,13 @@ class LocalSWF(object):
         """Stop the server (a no-op when it does not run)."""
         if self._server is None:
             return
-        self._server.stop()
+        self._server.shutdown()
+        self._thread.join()
+        self._server.server_close()
         _STATE.poll_timeouts.pop(self._port, None)
         logger.info('Local SWF on %s stopped', self.endpoint)
         self._server = None
+        self._thread = None
         self._port = None
 
     @property
@@ -211,12 +220,11 @@ class LocalSWF(object):
         """
         install_parity_fixes()
         from moto.swf.models import swf_backends
-        with _STATE.condition:
+        with _STATE.lock:
             for account_backends in list(swf_backends.values()):
                 account_backends.reset()
             _forget_recorded_instances()
-            _STATE.generation += 1
-            _STATE.condition.notify_all()
+            _STATE.wake(everyone=True)
 
     def connect(self):
         """Return a boto Layer1 connection to this server.
@@ -238,9 +246,59 @@ def _forget_recorded_instances():
                 break
 
 
+class _SWFApplication(object):
+    """The WSGI application of the local SWF: SWF, and moto's ``/moto-api``.
+
+    moto's own server finds the service of every request among all of
+    moto's (and lists moto's packages on disk to do so, under a lock): most
+    of a short request's time. The local SWF serves one service.
+
+    Args:
+        swf (flask.Flask): moto's SWF application.
+        moto_api (flask.Flask): moto's ``/moto-api`` application (reset,
+            data.json...).
+    """
+
+    def __init__(self, swf, moto_api):
+        self.swf = swf
+        self.moto_api = moto_api
+
+    def __call__(self, environ, start_response):
+        path = environ.get('PATH_INFO', '')
+        application = (
+            self.moto_api if path.startswith('/moto-api') else self.swf)
+        return application(environ, start_response)
+
+
+_APPLICATION_LOCK = threading.Lock()
+_application = None
+
+
+def _swf_application():
+    """Return the WSGI application, made once per process.
+
+    moto's applications keep no state of their own (moto's state is the
+    process's): every server of the process can share them.
+    """
+    global _application
+    with _APPLICATION_LOCK:
+        if _application is None:
+            from moto.server import create_backend_app
+            _application = _SWFApplication(
+                create_backend_app('swf'), create_backend_app('moto_api'))
+        return _application
+
+
+def _request_handler():
+    # moto 5.2's server reads requests with a handler of its own (it keeps
+    # the spelling of headers with underscores); moto 5.1 has none.
+    from moto.moto_server import werkzeug_app
+    return getattr(werkzeug_app, 'MotoRequestHandler', None)
+
+
 def _check_port_is_free(host, port):
-    # moto binds in its server thread and would wait for ever for a server
-    # that failed to start: find out before.
+    # werkzeug's server prints an error and exits the process when it cannot
+    # listen: find out before.
     family = socket.AF_INET6 if ':' in host else socket.AF_INET
     try:
         probe = socket.create_server((host, port), family=family)
@@ -264,12 +322,48 @@ class _SharedState(object):
 
     def __init__(self):
         # Reentrant: a long poll holds it around each moto call it makes.
-        self.condition = threading.Condition(threading.RLock())
-        # Bumped on every history event: a waiting poll wakes up only when
-        # something happened.
-        self.generation = 0
+        self.lock = threading.RLock()
+        # The polls waiting: (kind, domain, task list) -> _Waiters.
+        self.waiting = {}
+        # The (kind, domain, task list) that may have a task for a waiting
+        # poll since the waiting polls were last woken.
+        self.news = set()
         # Server port -> poll timeout of the LocalSWF listening there.
         self.poll_timeouts = {}
+
+    def wake(self, everyone=False):
+        """Wake the polls waiting where there is news (or every poll)."""
+        news, self.news = self.news, set()
+        for key in list(self.waiting) if everyone else news:
+            waiters = self.waiting.get(key)
+            if waiters is not None:
+                waiters.condition.notify_all()
+
+    @contextlib.contextmanager
+    def waiting_for(self, key):
+        """Count a poll waiting for tasks of a kind in a task list.
+
+        Yields:
+            threading.Condition: what the poll waits on (with the lock).
+        """
+        waiters = self.waiting.get(key)
+        if waiters is None:
+            waiters = self.waiting[key] = _Waiters(self.lock)
+        waiters.count += 1
+        try:
+            yield waiters.condition
+        finally:
+            waiters.count -= 1
+            if not waiters.count:
+                del self.waiting[key]
+
+
+class _Waiters(object):
+    """The polls waiting on one task list: a condition of the one lock."""
+
+    def __init__(self, lock):
+        self.condition = threading.Condition(lock)
+        self.count = 0
 
 
 _STATE = _SharedState()
@@ -300,6 +394,7 @@ def install_parity_fixes():
         _fix_timeouts(targets['timeout'])
         _fix_event_ids(targets['WorkflowExecution'])
         _fix_task_lookups(targets)
+        _fix_timeout_checks(targets)
         _fix_activity_id_reuse(targets['WorkflowExecution'])
         _fix_decision_task_scheduling(targets['WorkflowExecution'])
         _fix_open_counts(targets['WorkflowExecution'])
@@ -328,6 +423,8 @@ def _moto_targets():
     try:
         from moto.swf import models
         from moto.swf import responses
+        from moto.swf.models import activity_task
+        from moto.swf.models import decision_task
         from moto.swf.models import domain
         from moto.swf.models import history_event
         from moto.swf.models import timeout
@@ -342,6 +439,8 @@ def _moto_targets():
         'models': models,
         'SWFBackend': models.SWFBackend,
         'WorkflowExecution': workflow_execution.WorkflowExecution,
+        'ActivityTask': activity_task.ActivityTask,
+        'DecisionTask': decision_task.DecisionTask,
         'Domain': domain.Domain,
         'SWFResponse': responses.SWFResponse,
         'exceptions': exceptions,
@@ -374,7 +473,10 @@ _REQUIRED_INTERNALS = {
         'activity_tasks', 'decision_tasks', '_find_activity_task',
         '_find_decision_task', '_process_timeouts', '_schedule_decision_task',
         'schedule_decision_task', '_fire_timer', 'timeout_decision_task',
-        'timeout_activity_task', 'validate_decisions', _RECORDED_INSTANCES),
+        'timeout_activity_task', 'validate_decisions', 'start',
+        'start_decision_task', 'first_timeout', _RECORDED_INSTANCES),
+    'ActivityTask': ('first_timeout',),
+    'DecisionTask': ('first_timeout',),
     'Domain': (
         'add_to_activity_task_list', 'add_to_decision_task_list',
         'activity_tasks', 'decision_tasks', 'get_workflow_execution'),
@@ -425,13 +527,111 @@ def _fix_timeouts(timeout_module):
     # open activities that is 1,000 more live objects per call, so memory and
     # garbage collection grow without bound. A Timeout is a throwaway value:
     # make it unrecorded. (2) Its clock, moto's unix_time(), builds datetimes
-    # to read the time: most of each call's time with many open tasks.
-    # time.time() reads the same clock.
+    # to read the time. time.time() reads the same clock; _next_deadline
+    # sets it to infinity for a moment.
     def new(cls, *args, **kwargs):
         return object.__new__(cls)
 
     timeout_module.Timeout.__new__ = staticmethod(new)
-    timeout_module.unix_time = time.time
+    timeout_module.unix_time = _timeout_clock
+
+
+def _timeout_clock():
+    return getattr(_VIEW, 'now', None) or time.time()
+
+
+# Where an execution keeps the time its next timeout falls due.
+_DEADLINE = '_garcon_next_deadline'
+
+
+def _fix_timeout_checks(targets):
+    # moto looks at every open task of every open execution, at the start of
+    # every call, for a timeout that fell due: with 1,000 open activities,
+    # milliseconds per call, the most of the server's time in a big fan-out.
+    # An execution here keeps when its next timeout falls due and is looked
+    # at only from then on: a call notices a timeout exactly when moto's
+    # check would. A clock that starts may bring that time forward: moto
+    # starts one when an execution starts (execution start-to-close), when a
+    # decision task starts (start-to-close) and when an activity task is
+    # scheduled (heartbeat). A heartbeat, a closed task or a closed execution
+    # only puts a timeout later: the execution is looked at once too early,
+    # which finds nothing and puts the next one later.
+    execution = targets['WorkflowExecution']
+    domain = targets['Domain']
+    process = execution._process_timeouts
+
+    @functools.wraps(process)
+    def process_timeouts(self):
+        deadline = self.__dict__.get(_DEADLINE)
+        if deadline is not None and _timeout_clock() < deadline:
+            return
+        process(self)
+        self.__dict__[_DEADLINE] = _next_deadline(self)
+
+    execution._process_timeouts = process_timeouts
+    execution.start = _starting_a_clock(
+        execution.start, lambda self, *args, **kwargs: (self, self))
+    execution.start_decision_task = _starting_a_clock(
+        execution.start_decision_task,
+        lambda self, task_token, *args, **kwargs: (
+            self, _task_index(self, 'decision').by_token[task_token]))
+    domain.add_to_activity_task_list = _starting_a_clock(
+        domain.add_to_activity_task_list,
+        lambda self, task_list, task: (task.workflow_execution, task))
+
+
+def _starting_a_clock(method, clock_owner):
+    """Wrap a method that starts a clock to bring the deadline forward.
+
+    Args:
+        method (callable): the moto method.
+        clock_owner (callable): gets the method's arguments and returns the
+            execution and the task (or execution) whose clock started.
+    """
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        result = method(*args, **kwargs)
+        execution, owner = clock_owner(*args, **kwargs)
+        deadline = execution.__dict__.get(_DEADLINE)
+        # None: never looked at, the next call looks at everything anyway.
+        if deadline is not None:
+            execution.__dict__[_DEADLINE] = min(
+                deadline, _first_deadline([owner]))
+        return result
+    return wrapper
+
+
+def _next_deadline(execution):
+    """Return when an execution's next timeout falls due (inf: never)."""
+    with _viewing('activity', _TaskIndex.open_tasks), \
+            _viewing('decision', _TaskIndex.open_tasks):
+        owners = [execution]
+        owners.extend(execution.decision_tasks)
+        owners.extend(execution.activity_tasks)
+    return _first_deadline(owners)
+
+
+def _first_deadline(owners):
+    """Return when the first timeout of tasks or executions falls due.
+
+    moto's ``first_timeout`` returns an object's timeout that fell due. With
+    the clock at infinity every timeout has: it then tells when each one
+    falls due, by moto's own rules.
+
+    Args:
+        owners (list): the tasks and executions.
+
+    Returns:
+        float: the earliest time (``time.time()``), inf when none has one.
+    """
+    _VIEW.now = float('inf')
+    try:
+        timeouts = [owner.first_timeout() for owner in owners]
+    finally:
+        _VIEW.now = None
+    return min(
+        (timeout.timestamp for timeout in timeouts if timeout is not None),
+        default=float('inf'))
 
 
 # -- Event ids ---------------------------------------------------------------
@@ -449,12 +649,37 @@ def _fix_event_ids(workflow_execution):
     @functools.wraps(original_add_event)
     def add_event(self, *args, **kwargs):
         event = original_add_event(self, *args, **kwargs)
-        _STATE.generation += 1
+        _note_news(self, event)
         return event
 
     workflow_execution.next_event_id = next_event_id
     workflow_execution._add_event = add_event
     workflow_execution.events = _events_in_view(workflow_execution.events)
+
+
+# The history events after which a poll may get a task it could not get
+# before, and the kind of that task: a task scheduled, or the decision task
+# of an execution freed by the end of the one started.
+_NEWS_EVENTS = {
+    'ActivityTaskScheduled': 'activity',
+    'DecisionTaskScheduled': 'decision',
+    'DecisionTaskCompleted': 'decision',
+    'DecisionTaskTimedOut': 'decision',
+}
+
+
+def _note_news(execution, event):
+    # Every event used to wake every waiting poll: with eight activity
+    # pollers, nine in ten polls found nothing. A poll wakes now for news of
+    # its task list (and rechecks every RECHECK_INTERVAL regardless).
+    kind = _NEWS_EVENTS.get(event.event_type)
+    if kind == 'activity':
+        task_list = event.event_attributes.get('taskList', {}).get('name')
+    elif kind == 'decision':
+        task_list = execution.task_list
+    else:
+        return
+    _STATE.news.add((kind, execution.domain.name, task_list))
 
 
 def _events_in_view(events):
@@ -885,14 +1110,13 @@ def _fix_actions(swf_response):
 
 
 def _serialize(call):
-    """Run ``call()`` under the lock; wake the pollers if it made events."""
-    with _STATE.condition:
-        generation = _STATE.generation
+    """Run ``call()`` under the lock; wake the polls it may have tasks for."""
+    with _STATE.lock:
         try:
             return call()
         finally:
-            if _STATE.generation != generation:
-                _STATE.condition.notify_all()
+            if _STATE.news:
+                _STATE.wake()
 
 
 def _serialized(action):
@@ -944,18 +1168,23 @@ def _poll_timeout(response):
     return _STATE.poll_timeouts.get(port, POLL_TIMEOUT)
 
 
-def _poll_until_task(poll, response):
+def _poll_until_task(poll, response, kind):
     """Long-poll: run moto's poll until it hands out a task or time is up.
 
     Args:
         poll (callable): moto's poll action.
         response (SWFResponse): the request being answered.
+        kind (str): ``activity`` or ``decision``.
 
     Returns:
         dict: the decoded answer of the last poll.
     """
     deadline = time.monotonic() + _poll_timeout(response)
-    with _STATE.condition:
+    params = response._params
+    task_list = params.get('taskList')
+    key = (kind, params.get('domain'),
+           task_list.get('name') if isinstance(task_list, dict) else None)
+    with _STATE.lock, _STATE.waiting_for(key) as condition:
         while True:
             with _moto_sleep_disabled():
                 answer = json.loads(_serialize(lambda: poll(response)))
@@ -963,13 +1192,13 @@ def _poll_until_task(poll, response):
             if answer.get('taskToken') or remaining <= 0:
                 return answer
             # Releases the lock while waiting.
-            _STATE.condition.wait(min(RECHECK_INTERVAL, remaining))
+            condition.wait(min(RECHECK_INTERVAL, remaining))
 
 
 def _long_polled_activity_poll(poll):
     @functools.wraps(poll)
     def poll_for_activity_task(self):
-        return json.dumps(_poll_until_task(poll, self))
+        return json.dumps(_poll_until_task(poll, self, 'activity'))
     return poll_for_activity_task
 
 
@@ -987,7 +1216,7 @@ def _paged_decision_poll(poll):
             # moto would serialize the whole history: show it one page, and
             # one event more, which tells whether more pages follow.
             with _viewing('events', _first_events(page_size + 1)):
-                answer = _poll_until_task(poll, self)
+                answer = _poll_until_task(poll, self, 'decision')
             answer = _first_decision_page(self, answer, params, page_size)
         return json.dumps(answer)
     return poll_for_decision_task
