@@ -408,8 +408,7 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
             tuple: the history kept for the execution (a
             :class:`KeptHistory`, or None) and the events read.
         """
-        if type(self).get_history is not DeciderWorker.get_history:
-            # A decider that reads its history its own way.
+        if not self._keeps_histories():
             return None, self.get_history(poll)
         # Taken out: it is kept again once up to date, so a failure half
         # way leaves nothing half read behind.
@@ -436,7 +435,7 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
         run_id = _run_id(poll)
         closing = any(decision.get('decisionType') in CLOSING_DECISIONS
                       for decision in decisions._data)
-        if run_id is None or closing or self.history_cache_size <= 0:
+        if run_id is None or closing or not self._keeps_histories():
             return False
         self._histories[run_id] = KeptHistory(history)
         while len(self._histories) > self.history_cache_size:
@@ -554,10 +553,17 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
                 self.report_exception(error)
         return True
 
+    def _keeps_histories(self):
+        """Tell whether histories are kept between decisions: not when
+        turned off, nor for a decider that reads its history its own way
+        (its get_history expects the pages in order)."""
+        return (self.history_cache_size > 0
+                and type(self).get_history is DeciderWorker.get_history)
+
     def _poll_arguments(self, identity):
         arguments = {'identity': identity}
         self._page_size = None
-        if self.history_cache_size > 0:
+        if self._keeps_histories():
             # Newest events first: a kept history needs the first page only.
             arguments['reverse_order'] = True
             self._page_size = self.next_page_size()
@@ -581,14 +587,13 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
             return MAX_PAGE_SIZE
         return max(MIN_PAGE_SIZE, min(MAX_PAGE_SIZE, self._expected_events))
 
-    def _expect(self, new_events, decisions):
-        """Remember how many events the next decision will likely read:
-        twice those this one read, plus those its decisions cause."""
-        if new_events is None:
-            self._expected_events = None
-        else:
+    def _remember(self, poll, history, new_events, decisions):
+        """Keep the history for the next decision, and how many events
+        that decision will likely read: twice those this one read (new to
+        its kept history), plus those its decisions cause."""
+        if self._keep_history(poll, history, decisions):
             self._expected_events = 2 * (
-                len(new_events) + len(decisions._data))
+                len(new_events or ()) + len(decisions._data))
 
     def decide(self, poll):
         """Make the decisions of one decision task.
@@ -600,6 +605,8 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
             Layer1Decisions: the decisions; a failure of the workflow if
             anything went wrong while deciding.
         """
+        # What the next poll may expect is known once this one succeeds.
+        self._expected_events = None
         kept, events = self._read_decision_task(poll)
         decisions = layer1_decisions.Layer1Decisions()
         try:
@@ -616,6 +623,7 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
             open_activities = history.open_activities
             if history.cancel_requested:
                 cancel_when_idle(decisions, open_activities)
+                self._remember(poll, history, new_events, decisions)
                 return decisions
 
             schedule_context = ScheduleContext(
@@ -630,13 +638,11 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
                     decisions, history.states, context, schedule_context)
             if schedule_context.budget.out_of_bytes:
                 continue_at_once(decisions, poll)
-            kept = self._keep_history(poll, history, decisions)
-            self._expect(new_events if kept else None, decisions)
+            self._remember(poll, history, new_events, decisions)
         except Exception as error:
             decisions = layer1_decisions.Layer1Decisions()
             fail_workflow(decisions, error)
             self.report_exception(error)
-            self._expected_events = None
         finally:
             self.unset_log_context()
             self._page_size = None

@@ -14,6 +14,7 @@ _COMPLETED = activity.ACTIVITY_COMPLETED
 _FAILED = activity.ACTIVITY_FAILED
 
 SCHEDULED_EVENT = 'ActivityTaskScheduled'
+COMPLETED_EVENT = 'ActivityTaskCompleted'
 SCHEDULE_FAILED_EVENT = 'ScheduleActivityTaskFailed'
 CANCEL_REQUESTED_EVENT = 'WorkflowExecutionCancelRequested'
 
@@ -97,11 +98,43 @@ class History(object):
     def extend(self, events):
         """Read more events, in the order of the history."""
         handlers = _HANDLERS
+        # Most events of a large history schedule or complete an activity:
+        # those two are read here, without a call per event.
+        states = self.states
+        scheduled = self._scheduled
+        add_result = self.context.add_result
         event = None
         for event in events:
-            handler = handlers.get(event['eventType'])
-            if handler is not None:
-                handler(self, event)
+            event_type = event['eventType']
+            if event_type == SCHEDULED_EVENT:
+                attributes = event['activityTaskScheduledEventAttributes']
+                name = attributes['activityType']['name']
+                activity_id = attributes['activityId']
+                instances = states.get(name)
+                if instances is None:
+                    instances = states[name] = {}
+                state = instances.get(activity_id)
+                if state is None:
+                    state = instances[activity_id] = activity.ActivityState(
+                        activity_id)
+                scheduled[event['eventId']] = state
+                # Counted as count_open_activities counts: by last state.
+                if not state.states or state.states[-1] != _SCHEDULED:
+                    self.open_activities += 1
+                state.states.append(_SCHEDULED)
+            elif event_type == COMPLETED_EVENT:
+                attributes = event['activityTaskCompletedEventAttributes']
+                state = self._close(attributes['scheduledEventId'], _COMPLETED)
+                result = attributes.get('result')
+                # The state decodes its result when it is read (custom
+                # deciders do, the default decider does not); the context
+                # needs it now.
+                state.set_encoded_result(result)
+                add_result(result)
+            else:
+                handler = handlers.get(event_type)
+                if handler is not None:
+                    handler(self, event)
         if event is not None:
             self.last_event = event
             self.last_event_id = event.get('eventId', self.last_event_id)
@@ -109,34 +142,6 @@ class History(object):
     def add(self, event):
         """Read one more event."""
         self.extend((event,))
-
-    def _add_scheduled(self, event):
-        attributes = event['activityTaskScheduledEventAttributes']
-        name = attributes['activityType']['name']
-        activity_id = attributes['activityId']
-        instances = self.states.get(name)
-        if instances is None:
-            instances = self.states[name] = {}
-        state = instances.get(activity_id)
-        if state is None:
-            state = instances[activity_id] = activity.ActivityState(
-                activity_id)
-        self._scheduled[event['eventId']] = state
-        states = state.states
-        # Open activities are counted as count_open_activities counts them:
-        # by last state.
-        if not states or states[-1] != _SCHEDULED:
-            self.open_activities += 1
-        states.append(_SCHEDULED)
-
-    def _add_completed(self, event):
-        attributes = event['activityTaskCompletedEventAttributes']
-        state = self._close(attributes['scheduledEventId'], _COMPLETED)
-        result = attributes.get('result')
-        # The state decodes its result when it is read (custom deciders
-        # do, the default decider does not); the context needs it now.
-        state.set_encoded_result(result)
-        self.context.add_result(result)
 
     def _add_failed(self, event):
         event_type = event['eventType']
@@ -168,10 +173,9 @@ class History(object):
         self.context.add_event(event)
 
 
-# Event type -> what History does with it; other events are skipped.
+# Event type -> what History does with it, besides the scheduled and
+# completed activities it reads itself; other events are skipped.
 _HANDLERS = {
-    SCHEDULED_EVENT: History._add_scheduled,
-    'ActivityTaskCompleted': History._add_completed,
     'ActivityTaskFailed': History._add_failed,
     'ActivityTaskTimedOut': History._add_failed,
     'ActivityTaskCanceled': History._add_failed,

@@ -1137,3 +1137,43 @@ def test_custom_decider_results_are_not_the_kept_ones():
     worker.decide(decision_task(history))
     worker.decide(decision_task(history))
     assert seen == [[1], [1]]
+
+
+def test_a_decider_reading_its_own_history_polls_in_order(two_step_flow):
+    class OwnHistory(decider.DeciderWorker):
+        def get_history(self, poll):
+            return list(poll['events'])
+
+    history = EventHistory()
+    history.started({'who': 'bob'})
+    fake = FakeLayer1(polls=[decision_task(history)])
+    worker = OwnHistory(two_step_flow, register=False)
+    worker._swf = fake
+    worker.run(identity='d')
+    assert fake.poll_calls[0][2] == {'identity': 'd'}
+    assert not worker._histories
+
+
+def test_page_size_follows_the_kept_history(two_step_flow):
+    history = EventHistory()
+    history.started({'who': 'bob'})
+    fake = FakeLayer1(polls=[decision_task(history)])
+    worker = worker_for(two_step_flow, fake)
+    worker.run()
+    assert 'maximum_page_size' not in fake.poll_calls[0][2]
+    history.scheduled('flow_a', 'flow_a-1')
+    history.completed('flow_a-1', {})
+    history.scheduled('flow_b', 'flow_b-1')
+    history.completed('flow_b-1', {})
+    fake.polls = [decision_task(history)]
+    worker.run()
+    # Its history is kept: the next decision needs a small page.
+    assert fake.poll_calls[1][2]['maximum_page_size'] == (
+        decider.MIN_PAGE_SIZE)
+    [(_, closing)] = fake.responses[1:]
+    assert types_of(closing) == ['CompleteWorkflowExecution']
+    fake.polls = [decision_task(history, workflowExecution={
+        'workflowId': 'other', 'runId': 'other-run'})]
+    worker.run()
+    # The last execution closed: the next history is read in whole pages.
+    assert 'maximum_page_size' not in fake.poll_calls[2][2]
