@@ -62,6 +62,7 @@ import base64
 import collections
 import contextlib
 import functools
+import heapq
 import inspect
 import itertools
 import json
@@ -395,6 +396,7 @@ def install_parity_fixes():
         _fix_event_ids(targets['WorkflowExecution'])
         _fix_task_lookups(targets)
         _fix_timeout_checks(targets)
+        _fix_activity_polls(targets)
         _fix_activity_id_reuse(targets['WorkflowExecution'])
         _fix_decision_task_scheduling(targets['WorkflowExecution'])
         _fix_open_counts(targets['WorkflowExecution'])
@@ -849,6 +851,77 @@ def _fix_task_lookups(targets):
     # Its other lookups (timeouts, scheduling) bring views of their own.
     backend.respond_decision_task_completed = _with_views(
         backend.respond_decision_task_completed, decision=_task_with_token)
+
+
+# -- Activity polls -----------------------------------------------------------
+
+def _fix_activity_polls(targets):
+    # moto hands out the scheduled task of a task list scheduled first, found
+    # among every task the list ever had: 3,000 and more in a big fan-out,
+    # at every poll. A heap per task list keeps its tasks by the order moto
+    # picks them in (time scheduled, then place in the list); while moto
+    # polls, the domain's task lists show it only the first still scheduled
+    # of the list polled: the task it would have picked.
+    domain = targets['Domain']
+    domain.activity_task_lists = _ViewedTaskLists()
+    add = domain.add_to_activity_task_list
+
+    @functools.wraps(add)
+    def add_to_activity_task_list(self, task_list, task):
+        add(self, task_list, task)
+        heaps = self.__dict__.get(_SCHEDULED)
+        # Without heaps yet, the ones built on demand will see the task.
+        if heaps is not None:
+            _push(heaps.setdefault(task_list, []), task)
+
+    domain.add_to_activity_task_list = add_to_activity_task_list
+    backend = targets['SWFBackend']
+    backend.poll_for_activity_task = _with_views(
+        backend.poll_for_activity_task, activity_lists=_first_scheduled_in)
+
+
+# Where a domain keeps its activity tasks that may still be scheduled: task
+# list -> heap of (scheduled_at, order added, task).
+_SCHEDULED = '_garcon_scheduled_activity_tasks'
+
+_ADDED = itertools.count()
+
+
+def _push(heap, task):
+    heapq.heappush(heap, (task.scheduled_at, next(_ADDED), task))
+
+
+class _ViewedTaskLists(object):
+    """``Domain.activity_task_lists``, as the view at hand shows it."""
+
+    def __get__(self, domain, owner=None):
+        if domain is None:
+            return self
+        task_lists = domain.__dict__['activity_task_lists']
+        select = getattr(_VIEW, 'activity_lists', None)
+        return select(domain, task_lists) if select else task_lists
+
+    def __set__(self, domain, task_lists):
+        domain.__dict__['activity_task_lists'] = task_lists
+
+
+def _first_scheduled_in(backend, domain_name, task_list, *args, **kwargs):
+    def select(domain, task_lists):
+        if domain.name != domain_name or not isinstance(task_list, str):
+            return task_lists
+        heaps = domain.__dict__.get(_SCHEDULED)
+        if heaps is None:
+            # Domains made before the fixes: start from every task.
+            heaps = domain.__dict__[_SCHEDULED] = {}
+            for name, tasks in task_lists.items():
+                for task in tasks:
+                    _push(heaps.setdefault(name, []), task)
+        heap = heaps.get(task_list, [])
+        # A task leaves SCHEDULED for good.
+        while heap and heap[0][2].state != 'SCHEDULED':
+            heapq.heappop(heap)
+        return {task_list: [heap[0][2]] if heap else []}
+    return select
 
 
 # -- Activity id reuse --------------------------------------------------------
