@@ -65,13 +65,14 @@ def workflow_table(results):
             '{:,}'.format(row['n']), row['library'],
             row['decision_tasks'], '{:.2f}'.format(row['cpu_seconds']),
             '{:.2f}'.format(per_decision),
+            '{:.1f}'.format(row['wall_seconds']),
             '{:.1f}'.format(row['fan_out_seconds'] or 0),
             '{:,}'.format(row['events']),
             '{:.1f}'.format(row['server_cpu_seconds']), row['status']])
     text = 'Whole workflow on the local SWF (fan-out flow)\n\n' + table(
         ['N', 'decider', 'decision tasks', 'decider CPU s',
-         'CPU ms per decision', 'fan-out s', 'events', 'server CPU s',
-         'status'], rows)
+         'CPU ms per decision', 'wall s', 'fan-out s', 'events',
+         'server CPU s', 'status'], rows)
     notes = []
     for n, pair in sorted(by_n.items()):
         if len(pair) != 2:

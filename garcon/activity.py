@@ -966,8 +966,8 @@ class FlowInstances(object):
     def instances(self, current):
         """Return all the instances of an activity of the flow."""
         pool = self._pools[current]
-        return [pool.instance(current, instance_id, made)
-                for instance_id, made in pool.entries()]
+        return [pool.instance(current, instance_id, entry)
+                for instance_id, entry in pool.entries()]
 
     def is_completed(self, current):
         """Tell whether every instance of an activity of the flow has
@@ -978,7 +978,7 @@ class FlowInstances(object):
             states = self.states_of(current)
             completed = pool is not None and all(
                 _is_completed(states.get(instance_id))
-                for instance_id, _ in pool.entries())
+                for instance_id in pool.ids())
             self._completed[current] = completed
         return completed
 
@@ -991,12 +991,12 @@ class FlowInstances(object):
                 continue
             pool = self._pools[current]
             states = self.states_of(current)
-            for instance_id, made in pool.entries():
+            for instance_id, entry in pool.entries():
                 state = states.get(instance_id)
                 if state is None:
-                    yield pool.instance(current, instance_id, made)
+                    yield pool.instance(current, instance_id, entry)
                 elif state.get_last_state() == ACTIVITY_FAILED:
-                    instance = pool.instance(current, instance_id, made)
+                    instance = pool.instance(current, instance_id, entry)
                     if is_available(instance, state):
                         yield instance
 
@@ -1006,9 +1006,11 @@ class FlowInstances(object):
         for current in self.activities:
             pool = self._pools[current]
             states = self.states_of(current)
-            for instance_id, made in pool.entries():
-                if not _is_completed(states.get(instance_id)):
-                    yield pool.instance(current, instance_id, made)
+            for instance_id, entry in pool.entries():
+                state = states.get(instance_id)
+                if state is None or (
+                        state.get_last_state() != ACTIVITY_COMPLETED):
+                    yield pool.instance(current, instance_id, entry)
 
 
 class _Pool(object):
@@ -1023,14 +1025,18 @@ class _Pool(object):
         self.local_contexts = local_contexts
         self.context = context
 
-    def entries(self):
-        """Return (instance id, None) pairs, in order."""
-        return zip(self.local_contexts, itertools.repeat(None))
+    def ids(self):
+        """Return the instance ids, in order."""
+        return self.local_contexts
 
-    def instance(self, current, instance_id, made=None):
+    def entries(self):
+        """Return (instance id, local context) pairs, in order."""
+        return self.local_contexts.items()
+
+    def instance(self, current, instance_id, local_context):
         """Make the instance object of an instance id."""
         instance = ActivityInstance(
-            current, local_context=dict(self.local_contexts[instance_id]),
+            current, local_context=dict(local_context),
             execution_context=self.context)
         instance.pool_size = len(self.local_contexts)
         instance._id = instance_id
@@ -1047,6 +1053,10 @@ class _MadePool(object):
 
     def __init__(self, instances):
         self._entries = [(instance.id, instance) for instance in instances]
+
+    def ids(self):
+        """Return the instance ids, in order."""
+        return [instance_id for instance_id, _ in self._entries]
 
     def entries(self):
         """Return (instance id, instance) pairs, in order."""
