@@ -1,11 +1,16 @@
 """The embedded local SWF: moto's server on loopback, made to behave like SWF.
 
-:class:`LocalSWF` runs moto's ``ThreadedMotoServer`` in this process on
+:class:`LocalSWF` serves moto's SWF in this process, on a thread, on
 ``127.0.0.1`` (port 0 picks a free port) and points boto 2 at it::
 
     with LocalSWF() as swf:
         layer1 = swf.connect()
         ...
+
+The server answers SWF and moto's ``/moto-api`` (``/moto-api/reset``...):
+moto's own server would look for the service of each request among all of
+moto's, most of the time of a short request. Any other request is refused
+as an SWF action the local SWF does not implement.
 
 moto's SWF differs from the real service where Garcon depends on it. The
 fixes below are the one place that touches moto's internals; they are
@@ -18,7 +23,8 @@ installed, once per process, when a local server starts:
   SWF action runs under one lock.
 * **Long polling.** SWF holds an empty poll open (up to 60 s) and answers as
   soon as a task arrives; moto sleeps 1 s and answers empty. Polls here wait
-  up to :data:`POLL_TIMEOUT` seconds (``LocalSWF(poll_timeout=...)``).
+  up to :data:`POLL_TIMEOUT` seconds (``LocalSWF(poll_timeout=...)``), woken
+  by what may bring a task to their task list.
 * **History paging.** SWF returns at most ``maximumPageSize`` (at most 1,000)
   events a call plus a ``nextPageToken``; moto returns the whole history.
 * **One scheduled decision task.** SWF schedules a decision task only if
@@ -26,11 +32,13 @@ installed, once per process, when a local server starts:
 * **Late answers.** SWF refuses with ``UnknownResourceFault`` an answer to a
   task that timed out or failed; moto fails with a 500, which boto retries
   for minutes.
-* **Speed.** moto rescans every event to number a new one and every task of
-  the domain to find an execution's tasks; both are quadratic over the
-  25,000 events an SWF history may reach. Here event ids are O(1) and tasks
-  are indexed per execution. (Each call still checks the timeouts of every
-  open task: moto processes timeouts lazily.)
+* **Speed.** moto rescans every event to number a new one, every task of
+  the domain to find an execution's tasks, every task a task list ever had
+  to hand one out, and, at every call, every open task for a timeout: all
+  quadratic over the 25,000 events an SWF history may reach, or the
+  thousands of activities of a fan-out. Here event ids are O(1), tasks are
+  indexed per execution and per task list, and an execution is looked at
+  for timeouts only once its next one falls due.
 * **Open counts.** SWF counts a timed-out task as closed; moto leaves it in
   ``openDecisionTasks`` / ``openActivityTasks`` for ever, and then refuses
   every ``CancelWorkflowExecution`` decision of the execution.
@@ -529,8 +537,8 @@ def _fix_timeouts(timeout_module):
     # open activities that is 1,000 more live objects per call, so memory and
     # garbage collection grow without bound. A Timeout is a throwaway value:
     # make it unrecorded. (2) Its clock, moto's unix_time(), builds datetimes
-    # to read the time. time.time() reads the same clock; _next_deadline
-    # sets it to infinity for a moment.
+    # to read the time. time.time() reads the same clock (_first_deadline
+    # sets it to infinity for a moment, on its thread).
     def new(cls, *args, **kwargs):
         return object.__new__(cls)
 
@@ -671,9 +679,10 @@ _NEWS_EVENTS = {
 
 
 def _note_news(execution, event):
-    # Every event used to wake every waiting poll: with eight activity
-    # pollers, nine in ten polls found nothing. A poll wakes now for news of
-    # its task list (and rechecks every RECHECK_INTERVAL regardless).
+    # Waking every waiting poll at every event made nine polls in ten find
+    # nothing in a fan-out with eight activity pollers on two task lists. A
+    # poll wakes for news of its task list (and rechecks every
+    # RECHECK_INTERVAL regardless).
     kind = _NEWS_EVENTS.get(event.event_type)
     if kind == 'activity':
         task_list = event.event_attributes.get('taskList', {}).get('name')

@@ -4,6 +4,7 @@ Everything goes through boto 2 Layer1 calls to a real moto server, and
 asserts on the history SWF would show.
 """
 
+import http.client
 import json
 import os
 import subprocess
@@ -199,14 +200,58 @@ def test_missing_moto_internals_name_the_moto_version(monkeypatch):
     assert 'WorkflowExecution.next_event_id' in str(error.value)
 
 
+def _request(swf, method, path, body=b'', headers=None):
+    """Send one HTTP request to the server; return (status, decoded body)."""
+    connection = http.client.HTTPConnection(swf.host, swf.port, timeout=10)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.read().decode('utf-8')
+    finally:
+        connection.close()
+
+
+def test_the_server_answers_swf_whatever_the_host(swf, conn, domain):
+    # moto's server would pick the service by the Host header.
+    status, body = _request(
+        swf, 'POST', '/', json.dumps({'name': domain}).encode(), {
+            'Host': 'sqs.us-east-1.amazonaws.com',
+            'Content-Type': 'application/x-amz-json-1.0',
+            'X-Amz-Target': 'SimpleWorkflowService.DescribeDomain'})
+    assert status == 200
+    assert json.loads(body)['domainInfo']['name'] == domain
+
+
+@pytest.mark.parametrize('request_args', [
+    ('POST', '/', b'Action=ListQueues&Version=2012-11-05',
+     {'Content-Type': 'application/x-www-form-urlencoded',
+      'Authorization': 'AWS4-HMAC-SHA256 Credential=key/20240101/us-east-1/'
+                       'sqs/aws4_request, SignedHeaders=host, Signature=0'}),
+    ('POST', '/', b'{}',
+     {'Content-Type': 'application/x-amz-json-1.0',
+      'X-Amz-Target': 'DynamoDB_20120810.ListTables'}),
+], ids=['sqs', 'dynamodb'])
+def test_other_services_are_refused_at_once(swf, request_args):
+    status, body = _request(swf, *request_args)
+    assert status == 400
+    assert json.loads(body)['__type'] == local.UNKNOWN_OPERATION
+
+
+def test_the_moto_api_is_served(swf):
+    status, body = _request(swf, 'GET', '/moto-api/config')
+    assert 200 <= status < 300
+    assert isinstance(json.loads(body), dict)
+
+
 RESET_SCRIPT = """
 from garcon import local  # first: it makes boto importable on 3.12+
 import boto.exception
+import urllib.request
 
 with local.LocalSWF() as swf:
     conn = swf.connect()
     conn.register_domain('kept-until-reset', '1')
-    swf.reset()
+    {reset}
     try:
         conn.describe_domain('kept-until-reset')
     except boto.exception.SWFResponseError as error:
@@ -214,15 +259,20 @@ with local.LocalSWF() as swf:
 """
 
 
-def test_reset_forgets_everything():
+@pytest.mark.parametrize('reset', [
+    'swf.reset()',
+    "urllib.request.urlopen(urllib.request.Request("
+    "swf.endpoint + '/moto-api/reset', data=b'', method='POST'))",
+], ids=['LocalSWF.reset', 'moto-api'])
+def test_reset_forgets_everything(reset):
     # moto's state is the process's: reset in a process of its own, so as to
     # leave alone the state other tests' servers hold.
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     environ = dict(os.environ, PYTHONPATH=os.pathsep.join(
         filter(None, [root, os.environ.get('PYTHONPATH')])))
     finished = subprocess.run(
-        [sys.executable, '-c', RESET_SCRIPT], env=environ,
-        capture_output=True, text=True, timeout=60)
+        [sys.executable, '-c', RESET_SCRIPT.format(reset=reset)],
+        env=environ, capture_output=True, text=True, timeout=60)
     assert finished.returncode == 0, finished.stderr
     assert 'UnknownResourceFault' in finished.stdout
 
@@ -313,6 +363,69 @@ def test_a_timed_out_decision_task_is_noticed_and_refused(conn, domain):
     conn.terminate_workflow_execution(domain, 'wf-1')
 
 
+def _sleep_until(moment):
+    """Sleep until time.time() reaches moment (SWF's event clock)."""
+    time.sleep(max(moment - time.time(), 0))
+
+
+def _timed_out(conn, domain, execution):
+    return _of_type(_history(conn, domain, execution), 'ActivityTaskTimedOut')
+
+
+def _scheduled_at(conn, domain, execution, activity_id):
+    for event in _history(conn, domain, execution):
+        attributes = event.get('activityTaskScheduledEventAttributes')
+        if attributes and attributes['activityId'] == activity_id:
+            return event['eventTimestamp']
+    raise AssertionError('{} was not scheduled.'.format(activity_id))
+
+
+def test_a_timeout_is_noticed_by_the_first_call_after_it_falls_due(
+        conn, domain, execution):
+    # An execution is looked at for timeouts only from its next deadline:
+    # the first call after it must notice the timeout, as moto's check of
+    # every call would.
+    _decide(conn, domain, _schedule('a-1', heartbeat_timeout='1'))
+    scheduled = _scheduled_at(conn, domain, execution, 'a-1')
+    assert _timed_out(conn, domain, execution) == []
+    # A call just before: the one just after must look again.
+    _sleep_until(scheduled + 0.97)
+    _timed_out(conn, domain, execution)
+
+    _sleep_until(scheduled + 1.02)
+    timed_out = _timed_out(conn, domain, execution)
+    assert [event['timeoutType'] for event in timed_out] == ['HEARTBEAT']
+
+
+def test_a_clock_started_later_brings_the_next_timeout_forward(
+        conn, domain, execution):
+    _decide(conn, domain, _schedule('a-1'))
+    # This call finds the next timeout far away (a-1's heartbeat, 600 s)...
+    assert _timed_out(conn, domain, execution) == []
+    _signal(conn, domain, execution)
+    # ... and this decision schedules an activity timing out sooner.
+    _decide(conn, domain, _schedule('a-2', heartbeat_timeout='1'))
+    scheduled = _scheduled_at(conn, domain, execution, 'a-2')
+
+    _sleep_until(scheduled + 1.05)
+    assert len(_timed_out(conn, domain, execution)) == 1
+
+
+def test_a_heartbeat_puts_the_next_timeout_later(conn, domain, execution):
+    _decide(conn, domain, _schedule('a-1', heartbeat_timeout='2'))
+    task = _poll_activity(conn, domain)
+    scheduled = _scheduled_at(conn, domain, execution, 'a-1')
+    _sleep_until(scheduled + 1)
+    conn.record_activity_task_heartbeat(task['taskToken'])
+    heartbeat = time.time()
+
+    # The timeout the execution knew of passed: looked at, none fell due.
+    _sleep_until(scheduled + 2.2)
+    assert _timed_out(conn, domain, execution) == []
+    _sleep_until(heartbeat + 2.05)
+    assert len(_timed_out(conn, domain, execution)) == 1
+
+
 def test_one_decision_task_waits_at_a_time(conn, domain, execution):
     _decide(conn, domain, _schedule('a-1'), _schedule('a-2'))
     for _ in range(2):
@@ -372,6 +485,21 @@ def test_concurrent_pollers_never_share_a_task(swf, conn, domain, execution):
     assert len(_of_type(events, 'ActivityTaskCompleted')) == 200
 
 
+def test_activity_tasks_are_handed_out_in_the_order_scheduled(
+        conn, domain, execution):
+    activity_ids = ['a-{}'.format(number) for number in range(10)]
+    _decide(conn, domain, *[_schedule(name) for name in activity_ids[:5]])
+    first = _poll_activity(conn, domain)
+    _signal(conn, domain, execution)
+    _decide(conn, domain, *[_schedule(name) for name in activity_ids[5:]])
+
+    handed_out = [first['activityId']] + [
+        _poll_activity(conn, domain)['activityId'] for _ in range(9)]
+    assert handed_out == activity_ids
+    assert not conn.poll_for_activity_task(domain, ACTIVITY_LIST).get(
+        'taskToken')
+
+
 # -- Long polling ------------------------------------------------------------
 
 
@@ -427,6 +555,69 @@ def test_a_fired_timer_reaches_a_waiting_decision_poll(
 
     fired = _of_type(task['events'], 'TimerFired')
     assert [event['timerId'] for event in fired] == ['t-1']
+
+
+@pytest.fixture
+def no_rechecks(monkeypatch):
+    """Waiting polls wake only when told (their rechecks wait for ever)."""
+    monkeypatch.setattr(local, 'RECHECK_INTERVAL', 3600)
+
+
+def test_a_waiting_poll_is_woken_by_news_of_its_task_list(
+        swf, conn, domain, execution, no_rechecks):
+    poller = swf.connect()
+    thread, outcome = _poll_in_background(
+        lambda: poller.poll_for_activity_task(domain, ACTIVITY_LIST))
+    time.sleep(0.3)
+    _decide(conn, domain, _schedule('a-1'))
+    scheduled = time.monotonic()
+    thread.join()
+
+    assert outcome['task']['activityId'] == 'a-1'
+    assert outcome['returned'] - scheduled < 0.5
+
+
+def test_a_waiting_poll_sleeps_through_news_of_other_task_lists(
+        swf, conn, domain, execution, no_rechecks, monkeypatch):
+    from moto.swf.models import SWFBackend
+    polls = []
+    poll = SWFBackend.poll_for_activity_task
+
+    def counted(backend, domain_name, task_list, *args, **kwargs):
+        polls.append(task_list)
+        return poll(backend, domain_name, task_list, *args, **kwargs)
+
+    monkeypatch.setattr(SWFBackend, 'poll_for_activity_task', counted)
+    poller = swf.connect()
+    thread, outcome = _poll_in_background(
+        lambda: poller.poll_for_activity_task(domain, 'elsewhere'))
+    time.sleep(0.3)
+    _decide(conn, domain, _schedule('a-1'), _schedule('a-2'))
+    for _ in range(2):
+        task = _poll_activity(conn, domain)
+        conn.respond_activity_task_completed(task['taskToken'])
+    thread.join()
+
+    assert not outcome['task'].get('taskToken')
+    # Once when it came, once when its time was up: never woken between.
+    assert polls.count('elsewhere') == 2
+
+
+def test_a_waiting_decision_poll_gets_the_task_freed_at_once(
+        swf, conn, domain, execution, no_rechecks):
+    started = _poll_decision(conn, domain)
+    # Scheduled while one is started: no poll may have it yet.
+    _signal(conn, domain, execution)
+    poller = swf.connect()
+    thread, outcome = _poll_in_background(
+        lambda: poller.poll_for_decision_task(domain, WORKFLOW))
+    time.sleep(0.3)
+    conn.respond_decision_task_completed(started['taskToken'])
+    completed = time.monotonic()
+    thread.join()
+
+    assert outcome['task']['taskToken'] != started['taskToken']
+    assert outcome['returned'] - completed < 0.5
 
 
 @pytest.mark.parametrize('kind', ['activity', 'decision'])
