@@ -43,6 +43,7 @@ WORKFLOW_SIZES = (200, 1000)
 WORKFLOW_THREADS = 4
 THROUGHPUT_WORKERS = (1, 4, 16)
 THROUGHPUT_ACTIVITIES = 500
+THROUGHPUT_TRIES = 2
 BOUND_SECONDS = 3
 
 
@@ -80,21 +81,34 @@ def libraries(fresh_venv):
     return this, garcon_041
 
 
+#: Processes each decision is measured in: on a shared machine a whole
+#: process can run slow (its core's sibling busy), so the runs of two are
+#: pooled.
+DECISION_PROCESSES = 2
+
+
 def measure_decision(library, flow_name, task_path, warm=False, memory=False,
-                     quick=False):
-    """Run measure_decision.py in the library's interpreter."""
+                     processes=DECISION_PROCESSES):
+    """Run measure_decision.py in the library's interpreter, in
+    ``processes`` processes one after the other, and pool their runs."""
     command = [library.python, os.path.join(HERE, 'measure_decision.py'),
-               flow_name, task_path]
+               flow_name, task_path, '--min-runs', '5',
+               '--min-seconds', '0.5']
     if warm:
         command.append('--warm')
     if memory:
         command.append('--memory')
-    if quick:
-        command += ['--min-runs', '3', '--min-seconds', '0.5']
-    output = subprocess.run(
-        command, env=library.environment, capture_output=True, text=True,
-        check=True).stdout
-    return json.loads(output.splitlines()[-1])
+    pooled = None
+    for _ in range(processes):
+        output = subprocess.run(
+            command, env=library.environment, capture_output=True,
+            text=True, check=True).stdout
+        measured = json.loads(output.splitlines()[-1])
+        if pooled is None:
+            pooled = measured
+        else:
+            pooled['runs'] += measured['runs']
+    return pooled
 
 
 def write_tasks(directory):
@@ -118,8 +132,7 @@ def decision_section(this, garcon_041, tasks):
     for (flow_name, size), (path, n, events) in sorted(tasks.items()):
         log('One decision: {} flow, {} events'.format(flow_name, events))
         row = {'flow': flow_name, 'events': events, 'n': n}
-        row['reference'] = measure_decision(garcon_041, flow_name, path,
-                                            quick=True)
+        row['reference'] = measure_decision(garcon_041, flow_name, path)
         row['cold'] = measure_decision(this, flow_name, path)
         row['warm'] = measure_decision(this, flow_name, path, warm=True)
         results.append(row)
@@ -136,7 +149,7 @@ def memory_section(this, garcon_041, tasks):
                                    ('cold', this, False),
                                    ('warm', this, True)):
             measured = measure_decision(library, flow_name, path, warm=warm,
-                                        memory=True, quick=True)
+                                        memory=True, processes=1)
             row[key] = measured['peak_bytes']
         results.append(row)
     return results
@@ -161,12 +174,20 @@ def throughput_section(this):
     log('Server CPU per call')
     results = {'calls': server_calls.measure(ROOT), 'runs': []}
     for workers in THROUGHPUT_WORKERS:
-        log('Throughput: {} worker(s)'.format(workers))
-        measured = workflow.run(
-            this.as_dict(), 'burst', THROUGHPUT_ACTIVITIES, workers,
-            bound_seconds=BOUND_SECONDS)
-        measured.update(workers=workers)
-        results['runs'].append(measured)
+        tries = []
+        for attempt in range(THROUGHPUT_TRIES):
+            log('Throughput: {} worker(s), run {}'.format(
+                workers, attempt + 1))
+            measured = workflow.run(
+                this.as_dict(), 'burst', THROUGHPUT_ACTIVITIES, workers,
+                bound_seconds=BOUND_SECONDS)
+            measured.update(workers=workers)
+            tries.append(measured)
+        # The machine is shared: keep the run least slowed down.
+        best = max(tries, key=lambda run: run['fan_out_completed']
+                   / run['fan_out_seconds'])
+        best['tries'] = len(tries)
+        results['runs'].append(best)
     return results
 
 
