@@ -124,7 +124,10 @@ class History(object):
                 state.states.append(_SCHEDULED)
             elif event_type == COMPLETED_EVENT:
                 attributes = event['activityTaskCompletedEventAttributes']
-                state = self._close(attributes['scheduledEventId'], _COMPLETED)
+                state = scheduled[attributes['scheduledEventId']]
+                if state.states and state.states[-1] == _SCHEDULED:
+                    self.open_activities -= 1
+                state.states.append(_COMPLETED)
                 result = attributes.get('result')
                 # The state decodes its result when it is read (custom
                 # deciders do, the default decider does not); the context

@@ -89,8 +89,9 @@ class DictionaryKeys(object):
                 if type(item[0]) is str and type(item[1]) in _PLAIN_TYPES:
                     key = self._items.get(item)
                     if key is None:
-                        key = self._items[item] = self._key(dictionary)
                         self._bound(self._items)
+                        key = self._items[item] = create_dictionary_key(
+                            dictionary)
                     return key
         return self._key(dictionary)
 
