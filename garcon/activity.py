@@ -37,6 +37,7 @@ import itertools
 import json
 import logging
 import threading
+import time
 import traceback
 
 from boto.swf import layer2
@@ -554,6 +555,7 @@ class Activity(layer2.ActivityWorker, log.GarconLogger,
             activity_task = self.poll_for_activity(identity=identity)
         except Exception as error:
             self.report_exception(error)
+            pause_after_poll_error()
             return True
 
         if activity_task.get('taskToken'):
@@ -618,6 +620,16 @@ class Activity(layer2.ActivityWorker, log.GarconLogger,
 
     def __repr__(self):
         return '<{} {!r}>'.format(type(self).__name__, self.name)
+
+
+#: Seconds a worker waits after a failed poll before polling again: a poll
+#: that keeps failing (an unknown domain, say) must not spin.
+POLL_ERROR_PAUSE = 1.0
+
+
+def pause_after_poll_error():
+    """Wait a little after a failed poll (see :data:`POLL_ERROR_PAUSE`)."""
+    time.sleep(POLL_ERROR_PAUSE)
 
 
 def describe_error(error):

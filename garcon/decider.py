@@ -542,6 +542,7 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
             poll = self.poll(**self._poll_arguments(identity))
         except Exception as error:
             self.report_exception(error)
+            activity.pause_after_poll_error()
             return True
 
         if poll.get('taskToken'):

@@ -21,3 +21,15 @@ def local_swf(local_swf_server, monkeypatch):
     monkeypatch.delenv('AWS_ENDPOINT_URL', raising=False)
     monkeypatch.setenv('AWS_ENDPOINT_URL_SWF', local_swf_server.endpoint)
     return local_swf_server
+
+
+@pytest.fixture(autouse=True)
+def no_pause_after_poll_errors(monkeypatch):
+    """Workers pause a second after a failed poll; tests need not wait."""
+    from garcon import activity
+    pauses = []
+    monkeypatch.setattr(activity, 'POLL_ERROR_PAUSE', 0)
+    monkeypatch.setattr(
+        activity, 'pause_after_poll_error',
+        lambda: pauses.append(activity.POLL_ERROR_PAUSE))
+    return pauses

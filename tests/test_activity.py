@@ -957,3 +957,17 @@ def test_dictionary_keys_are_create_dictionary_key():
         keys(['a'])
     with pytest.raises(ValueError):
         keys({})
+
+
+def test_a_failed_poll_pauses_before_the_next(no_pause_after_poll_errors):
+    act = activity.create('dev', 'flow')(
+        name='pausing', run=runner.Sync(lambda context, activity: None))
+
+    class FailingPolls(object):
+        def poll_for_activity_task(self, *args, **kwargs):
+            raise RuntimeError('no such domain')
+
+    act._swf = FailingPolls()
+    assert act.run() is True
+    assert act.run() is True
+    assert len(no_pause_after_poll_errors) == 2

@@ -1177,3 +1177,10 @@ def test_page_size_follows_the_kept_history(two_step_flow):
     worker.run()
     # The last execution closed: the next history is read in whole pages.
     assert 'maximum_page_size' not in fake.poll_calls[2][2]
+
+
+def test_a_failed_decision_poll_pauses(no_pause_after_poll_errors):
+    flow = make_flow(a=create()(name='a', run=runner.Sync(noop)))
+    worker = worker_for(flow, FakeLayer1(polls=[RuntimeError('down')]))
+    assert worker.run() is True
+    assert len(no_pause_after_poll_errors) == 1
