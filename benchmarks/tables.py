@@ -118,8 +118,9 @@ def throughput_table(results):
             row['decision_tasks'], '{:.1f}'.format(calls),
             '{:.0f} %'.format(100 * rate * calls / calls_per_second),
             '{:.1f}'.format(1000 * row['server_cpu_seconds'] / activities)])
-    return ('Activity throughput on the local SWF (this project, the best '
-            'of {} runs each)\n\n'.format(results['runs'][0].get('tries', 1))
+    return ('Activity throughput on the local SWF (this project; best of '
+            '{} runs, and the best trivial-call rate of those runs)\n\n'
+            .format(results['runs'][0].get('tries', 1))
             + table(['workers', 'activities', 'seconds', 'activities/s',
                      'trivial calls/s, same clients',
                      'bound: calls/s / 2', 'of the bound',
