@@ -133,9 +133,11 @@ def throttle_backoff_handler(details):
             ``wait`` (see the event handlers of the ``backoff`` library).
     """
     target = details.get('target')
-    name = getattr(target, '__name__', repr(target))
-    action = details.get('args', (None, None))[1:2]
+    call = getattr(target, '__name__', repr(target))
+    args = details.get('args') or ()
+    if len(args) > 1:
+        # Layer1.json_request(self, action, data): name the SWF action.
+        call = '{} {}'.format(call, args[1])
     logger.warning(
-        'SWF throttled %s%s (try %s); retrying in %.2f seconds.',
-        name, ' ' + str(action[0]) if action and action[0] else '',
-        details.get('tries'), details.get('wait', 0))
+        'SWF throttled %s (try %s); retrying in %.2f seconds.',
+        call, details.get('tries'), details.get('wait', 0))
