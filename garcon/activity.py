@@ -537,6 +537,50 @@ class Activity(layer2.ActivityWorker, log.GarconLogger,
         """
         return self.poll(identity=identity)
 
+    def poll(self, **kwargs):
+        """PollForActivityTask (boto's), noting when a task came.
+
+        SWF starts the task's heartbeat clock when it hands the task out:
+        the poll's answer counts as the task's first sign of life (see
+        :meth:`heartbeat`).
+        """
+        task = super(Activity, self).poll(**kwargs)
+        if task.get('taskToken'):
+            self._heard_of_task(task['taskToken'], {'cancelRequested': False})
+        return task
+
+    def heartbeat(self, task_token=None, details=None):
+        """RecordActivityTaskHeartbeat, unless SWF heard of the task just now.
+
+        The runners heartbeat before each task; for a short activity that is
+        one SWF call per task which tells SWF nothing new: the task started,
+        or last heartbeat, a moment ago. A heartbeat without details sent
+        within :data:`HEARTBEAT_GRACE` seconds of the task's start or last
+        heartbeat is not sent again, and the answer SWF gave then (a task
+        just handed out has no cancel request) is returned instead. A
+        heartbeat with details is always sent.
+
+        Args:
+            task_token (str): the task (defaults to the last one polled).
+            details (str): details to record with the heartbeat.
+
+        Returns:
+            dict: SWF's answer, ``{'cancelRequested': bool}``.
+        """
+        token = self.last_tasktoken if task_token is None else task_token
+        heard = getattr(self, '_last_heard', None)
+        if (details is None and heard and heard[0] == token
+                and time.monotonic() - heard[1] < HEARTBEAT_GRACE):
+            return heard[2]
+        answer = super(Activity, self).heartbeat(
+            task_token=token, details=details)
+        self._heard_of_task(token, answer)
+        return answer
+
+    def _heard_of_task(self, task_token, answer):
+        # One tuple, replaced whole: Async runners heartbeat from threads.
+        self._last_heard = (task_token, time.monotonic(), answer)
+
     def run(self, identity=None):
         """Activity Runner.
 
@@ -621,6 +665,12 @@ class Activity(layer2.ActivityWorker, log.GarconLogger,
     def __repr__(self):
         return '<{} {!r}>'.format(type(self).__name__, self.name)
 
+
+#: Seconds after a task's start or last heartbeat during which a heartbeat
+#: without details is not sent again (see :meth:`Activity.heartbeat`). Small
+#: next to SWF's shortest heartbeat timeout (1 s): skipping one costs the
+#: task at most this much of its heartbeat timeout.
+HEARTBEAT_GRACE = 0.01
 
 #: Seconds a worker waits after a failed poll before polling again: a poll
 #: that keeps failing (an unknown domain, say) must not spin.

@@ -717,8 +717,57 @@ def test_run_completes_with_json_result(create):
     assert token == 'token-1'
     assert json.loads(result) == {'first': 2, 'second': 20}
     assert fake.failed == []
-    assert fake.heartbeats == ['token-1', 'token-1']
+    # Both heartbeats came right after the poll: SWF was not called again.
+    assert fake.heartbeats == []
     assert seen == [{'value': 1}]
+
+
+def test_runner_heartbeats_reach_swf_once_the_grace_has_passed(
+        create, monkeypatch):
+    clock = FakeClock()
+    monkeypatch.setattr(activity.time, 'monotonic', clock)
+    grace = activity.HEARTBEAT_GRACE
+
+    def slow(context, **kwargs):
+        clock.now += grace * 2
+        return {}
+
+    current = create(name='a', run=runner.Sync(slow, slow, slow))
+    fake = FakeLayer1(tasks=[activity_task({})])
+    current._swf = fake
+
+    current.run()
+    # The first heartbeat follows the poll at once; the next two do not.
+    assert fake.heartbeats == ['token-1', 'token-1']
+    assert len(fake.completed) == 1
+
+
+def test_heartbeat_within_the_grace_returns_the_last_answer(
+        create, monkeypatch):
+    clock = FakeClock()
+    monkeypatch.setattr(activity.time, 'monotonic', clock)
+    current = create(name='a', run=runner.Sync(lambda context: {}))
+    fake = FakeLayer1(tasks=[activity_task({})])
+    current._swf = fake
+    current.poll()
+
+    assert current.heartbeat() == {'cancelRequested': False}
+    assert fake.heartbeats == []
+    clock.now += 1
+    assert current.heartbeat() == {'cancelRequested': False}
+    assert fake.heartbeats == ['token-1']
+    # Another task token, or details, always reach SWF.
+    current.heartbeat(task_token='token-2')
+    current.heartbeat(details='50%')
+    assert fake.heartbeats == ['token-1', 'token-2', 'token-1']
+
+
+class FakeClock(object):
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
 
 
 def test_run_sets_the_log_context_during_the_task(create):
