@@ -26,6 +26,7 @@ from boto.swf import layer1_decisions
 from boto.swf import layer2
 
 from garcon import activity
+from garcon import batching
 from garcon import connection
 from garcon import context as garcon_context
 from garcon import event
@@ -305,9 +306,19 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
     #: new events to process. 0 reads every history whole.
     history_cache_size = HISTORY_CACHE_SIZE
 
+    #: Seconds an empty answer may wait before it is sent, when activities
+    #: are still open: the completions that arrive meanwhile are decided
+    #: together by the next decision task (see :mod:`garcon.batching`).
+    #: Decisions that send anything are answered at once. 0 answers every
+    #: decision task at once.
+    batch_window = batching.DEFAULT_WINDOW
+
     def __init__(self, flow, register=True):
         garcon_flow.validate(flow)
         self._histories = collections.OrderedDict()
+        self._deferred = None
+        # Whether the answer of the last decision may wait.
+        self._answer_may_wait = False
         self._keys = utils.DictionaryKeys()
         # Events expected new at the next decision (None: unknown), and
         # the page size of the decision task being read.
@@ -547,12 +558,43 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
 
         if poll.get('taskToken'):
             decisions = self.decide(poll)
-            try:
-                self.complete(
-                    task_token=poll['taskToken'], decisions=decisions)
-            except Exception as error:
-                self.report_exception(error)
+            self.answer(poll['taskToken'], decisions)
         return True
+
+    def answer(self, task_token, decisions):
+        """Answer a decision task, at once or after :attr:`batch_window`.
+
+        An empty answer, while activities are open, waits the window (sent
+        from another thread): the completions that arrive meanwhile are
+        decided together by the next decision task. Any other answer is
+        sent at once. A refused answer goes to ``on_exception`` and the log.
+
+        Args:
+            task_token (str): the decision task.
+            decisions (Layer1Decisions): its decisions.
+        """
+        if self._answer_may_wait and self.batch_window > 0:
+            self._deferred_answers().defer(task_token, decisions)
+        else:
+            self._send_answer(task_token, decisions)
+
+    def flush_answers(self):
+        """Send every answer still waiting for its batch window, now."""
+        if self._deferred is not None:
+            self._deferred.flush()
+
+    def _deferred_answers(self):
+        if self._deferred is None:
+            self._deferred = batching.DeferredAnswers(
+                self._send_answer, self.report_exception)
+        self._deferred.window = self.batch_window
+        return self._deferred
+
+    def _send_answer(self, task_token, decisions):
+        try:
+            self.complete(task_token=task_token, decisions=decisions)
+        except Exception as error:
+            self.report_exception(error)
 
     def _keeps_histories(self):
         """Tell whether histories are kept between decisions: not when
@@ -608,6 +650,7 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
         """
         # What the next poll may expect is known once this one succeeds.
         self._expected_events = None
+        self._answer_may_wait = False
         kept, events = self._read_decision_task(poll)
         decisions = layer1_decisions.Layer1Decisions()
         try:
@@ -640,6 +683,9 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
             if schedule_context.budget.out_of_bytes:
                 continue_at_once(decisions, poll)
             self._remember(poll, history, new_events, decisions)
+            # Nothing to send, and open activities will bring news.
+            self._answer_may_wait = bool(
+                open_activities and not decisions._data)
         except Exception as error:
             decisions = layer1_decisions.Layer1Decisions()
             fail_workflow(decisions, error)

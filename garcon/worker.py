@@ -114,6 +114,10 @@ class Workers(object):
         if wait:
             for thread in self.threads:
                 thread.join(timeout)
+        if self.decider is not None:
+            # An answer left waiting would hold its execution until SWF's
+            # decision task timeout.
+            self.decider.flush_answers()
 
     def alive(self):
         """Tell whether any thread is still running."""
@@ -260,6 +264,8 @@ def serve(workers, signals=STOP_SIGNALS, interval=SERVE_INTERVAL):
             logger.info('Waiting for %d task(s) in progress.', tracker.busy)
         logger.info('Waiting for the polls in flight to return.')
         join(workers.threads, interval)
+        if workers.decider is not None:
+            workers.decider.flush_answers()
     logger.info('Stopped.')
     return 0
 

@@ -1184,3 +1184,58 @@ def test_a_failed_decision_poll_pauses(no_pause_after_poll_errors):
     worker = worker_for(flow, FakeLayer1(polls=[RuntimeError('down')]))
     assert worker.run() is True
     assert len(no_pause_after_poll_errors) == 1
+
+
+# --- answers that wait for the batch window ---
+
+def running_history():
+    history = EventHistory()
+    history.started({'who': 'bob'})
+    history.scheduled('flow_a', 'flow_a-1')
+    history.task_started('flow_a-1')
+    return history
+
+
+def test_an_empty_answer_waits_while_activities_are_open(two_step_flow):
+    fake = FakeLayer1(polls=[decision_task(running_history())])
+    worker = worker_for(two_step_flow, fake)
+    worker.batch_window = 60
+
+    assert worker.run() is True
+    assert fake.responses == []
+    worker.flush_answers()
+    assert fake.responses == [('decision-token', [])]
+
+
+def test_an_answer_with_decisions_is_sent_at_once(two_step_flow):
+    history = running_history()
+    history.completed('flow_a-1', {'greeting': 'hi'})
+    fake = FakeLayer1(polls=[decision_task(history)])
+    worker = worker_for(two_step_flow, fake)
+    worker.batch_window = 60
+
+    worker.run()
+    [(token, decisions)] = fake.responses
+    assert types_of(decisions) == ['ScheduleActivityTask']
+
+
+def test_no_batch_window_answers_at_once(two_step_flow):
+    fake = FakeLayer1(polls=[decision_task(running_history())])
+    worker = worker_for(two_step_flow, fake)
+    worker.batch_window = 0
+
+    worker.run()
+    assert fake.responses == [('decision-token', [])]
+
+
+def test_a_failed_decision_is_sent_at_once(two_step_flow):
+    history = running_history()
+    history.schedule_failed(
+        'flow_b', 'flow_b-1', cause='OPEN_ACTIVITIES_LIMIT_EXCEEDED')
+    fake = FakeLayer1(polls=[decision_task(history)])
+    worker = worker_for(two_step_flow, fake)
+    worker.batch_window = 60
+
+    worker.run()
+    [(token, decisions)] = fake.responses
+    assert types_of(decisions) == ['FailWorkflowExecution']

@@ -5,6 +5,7 @@ Activity workers in threads, against moto's server on 127.0.0.1) and checks
 the closed execution and the context read from its real history.
 """
 
+import collections
 import json
 
 from garcon import connection
@@ -17,6 +18,7 @@ import example.serial
 from tests.flows import external
 from tests.flows import flaky_countries
 from tests.flows import heartbeat
+from tests.flows import together
 
 
 def scheduled(run, activity_name):
@@ -75,6 +77,36 @@ def test_parallel_flow(local_swf):
     assert attributes['activityId'] == 'code_sample_activity_2-1'
     assert attributes['taskList']['name'] == 'code_sample_activity_2'
     assert attributes['activityType']['version'] == '1.0'
+
+
+def test_completions_during_the_batch_window_share_a_decision(
+        local_swf, monkeypatch):
+    # The eight instances end together; the first completion's decision
+    # has nothing to send and waits, while the seven others arrive.
+    monkeypatch.setattr(decider.DeciderWorker, 'batch_window', 2)
+    together.barrier.reset()
+
+    run = testing.run_flow(
+        together, threads_per_activity=together.INSTANCES)
+
+    assert run.status == 'COMPLETED'
+    completed = run.events_of_type('DecisionTaskCompleted')
+    # Start (schedules the 8), the first completion (nothing to send),
+    # the 7 others (schedule done), done (complete the workflow).
+    assert len(completed) == 4
+    first, empty, ready, last = completed
+    started = {e['eventId']: e for e in
+               run.events_of_type('DecisionTaskStarted')}
+    waited = (empty['eventTimestamp'] - started[
+        empty['decisionTaskCompletedEventAttributes']['startedEventId']][
+            'eventTimestamp'])
+    assert waited >= 1.9
+    by_decision = collections.Counter(
+        e['activityTaskScheduledEventAttributes'][
+            'decisionTaskCompletedEventId']
+        for e in run.events_of_type('ActivityTaskScheduled'))
+    assert by_decision == {first['eventId']: together.INSTANCES,
+                           ready['eventId']: 1}
 
 
 def test_generators_complete_within_retry(local_swf):

@@ -17,6 +17,7 @@ import time
 import pytest
 from boto.exception import SWFResponseError
 
+from garcon import activity
 from garcon import client as garcon_client
 from garcon import connection
 from garcon import testing
@@ -62,6 +63,8 @@ class ThrottlingLayer1(connection.Layer1):
 def test_throttled_calls_of_every_kind_are_retried(local_swf, monkeypatch):
     monkeypatch.setattr(connection, 'Layer1', ThrottlingLayer1)
     monkeypatch.setattr(connection, 'THROTTLE_FACTOR', 0.01)
+    # Heartbeats are sent even right after a task's start.
+    monkeypatch.setattr(activity, 'HEARTBEAT_GRACE', 0)
     ThrottlingLayer1.calls.clear()
     ThrottlingLayer1.throttled.clear()
     flaky_countries.reset()
