@@ -5,7 +5,8 @@ Run as a script, in the interpreter of the library to measure (see
 library's own ``DeciderWorker(flow, register=False)``, looping on ``run()``
 as a decider process does; the only thing added is a wrapper around its
 respond call, which counts the decisions and notices the one that closes
-the execution.
+the execution, and around its poll call, which counts the polls (history
+pages included).
 
 Prints ``ready`` once set up (the driver then starts the execution), and
 at the end one JSON object: the CPU time the process spent from ``ready``
@@ -44,9 +45,15 @@ class Counter(object):
 
     def __init__(self, worker):
         self.decision_tasks = 0
+        self.polls = 0
         self.scheduled = 0
         self.closed = None
         complete = worker.complete
+        poll = worker.poll
+
+        def counted_poll(*args, **kwargs):
+            self.polls += 1
+            return poll(*args, **kwargs)
 
         def counted_complete(*args, **kwargs):
             result = complete(*args, **kwargs)
@@ -61,6 +68,7 @@ class Counter(object):
             return result
 
         worker.complete = counted_complete
+        worker.poll = counted_poll
 
 
 def main(argv=None):
@@ -100,6 +108,7 @@ def main(argv=None):
         'cpu_seconds': time.process_time() - cpu,
         'wall_seconds': time.perf_counter() - wall,
         'decision_tasks': counter.decision_tasks,
+        'polls': counter.polls,
         'scheduled': counter.scheduled,
         'closed': counter.closed,
     }), flush=True)

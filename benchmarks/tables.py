@@ -107,9 +107,10 @@ def throughput_table(results):
         rate = activities / row['fan_out_seconds']
         calls_per_second = row['trivial_calls_per_second']
         bound = calls_per_second / 2
-        # poll + heartbeat + respond, and the decider's poll and answer of
-        # each decision task.
-        calls = 3 + 2.0 * row['decision_tasks'] / activities
+        # Counted: the workers' calls (polls, empty ones too, heartbeats,
+        # answers) and the decider's (polls, history pages, answers).
+        calls = (sum(row['worker_calls'].values()) + row['polls']
+                 + row['decision_tasks']) / activities
         rows.append([
             row['workers'], activities,
             '{:.1f}'.format(row['fan_out_seconds']), '{:.0f}'.format(rate),

@@ -7,6 +7,8 @@ library measured; the activity workers are this project's, in threads of
 this process.
 """
 
+import collections
+import contextlib
 import json
 import os
 import subprocess
@@ -113,6 +115,7 @@ def run(library, flow_name, n, threads, timeout=300, bound_seconds=0,
         workers = garcon_worker.Workers(
             flow, decider=False, threads_per_activity=threads,
             register=False, endpoint=endpoint)
+        worker_calls = CallCounter()
         workers.start()
         swf = garcon_client.Client(endpoint=endpoint)
         server_cpu = server.cpu_seconds()
@@ -121,7 +124,8 @@ def run(library, flow_name, n, threads, timeout=300, bound_seconds=0,
             workflow_id='{}-{}'.format(flow_name, uuid.uuid4().hex),
             execution_timeout=int(timeout), decision_timeout=60)
         try:
-            measured = decider_result(decider, timeout + 30)
+            with worker_calls.counting():
+                measured = decider_result(decider, timeout + 30)
             status = swf.wait(execution, timeout=timeout)
         finally:
             server_cpu = server.cpu_seconds() - server_cpu
@@ -133,8 +137,39 @@ def run(library, flow_name, n, threads, timeout=300, bound_seconds=0,
     measured.update(
         status=status, events=len(events), fan_out_completed=count,
         fan_out_seconds=seconds, server_cpu_seconds=server_cpu,
-        trivial_calls_per_second=trivial)
+        trivial_calls_per_second=trivial,
+        worker_calls=dict(worker_calls.calls))
     return measured
+
+
+class CallCounter(object):
+    """Count the SWF calls of this process (the activity workers'), by
+    action, while :meth:`counting`."""
+
+    def __init__(self):
+        self.calls = collections.Counter()
+        self.lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def counting(self):
+        from garcon import connection
+        own = connection.Layer1.__dict__.get('make_request')
+        make_request = connection.Layer1.make_request
+        counter = self
+
+        def counted(self, action, *args, **kwargs):
+            with counter.lock:
+                counter.calls[action] += 1
+            return make_request(self, action, *args, **kwargs)
+
+        connection.Layer1.make_request = counted
+        try:
+            yield self
+        finally:
+            if own is None:
+                del connection.Layer1.make_request
+            else:
+                connection.Layer1.make_request = own
 
 
 def trivial_call_rate(flow, endpoint, clients, seconds):
