@@ -64,7 +64,7 @@ TIMEOUT_GRACE = 10
 QUIET_LOGS = (logging.CRITICAL, logging.INFO, logging.DEBUG)
 LOGS = (logging.WARNING, logging.INFO, logging.DEBUG)
 SERVICE_LOGS = (logging.INFO, logging.DEBUG)
-NOISY_LOGGERS = ('backoff', 'werkzeug')
+NOISY_LOGGERS = ('backoff', 'garcon.local_http')
 
 #: Marks the embedded SWF in :func:`choose_endpoint`'s answer.
 EMBEDDED = object()
@@ -757,8 +757,8 @@ def configure_logging(args):
         format='%(asctime)s %(levelname)s %(name)s: %(message)s')
     if args.verbose < 2:
         # backoff logs at ERROR every SWF error it does not retry (such as
-        # "already registered", which is fine), and werkzeug the server-side
-        # traceback of each request moto fails: noise unless debugging.
+        # "already registered", which is fine), and the local SWF's server
+        # the traceback of each request moto fails: noise unless debugging.
         for name in NOISY_LOGGERS:
             logging.getLogger(name).setLevel(logging.CRITICAL)
 

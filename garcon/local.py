@@ -1,7 +1,7 @@
-"""The embedded local SWF: moto's server on loopback, made to behave like SWF.
+"""The embedded local SWF: moto's SWF on loopback, made to behave like SWF.
 
-:class:`LocalSWF` serves moto's SWF in this process, on a thread, on
-``127.0.0.1`` (port 0 picks a free port) and points boto 2 at it::
+:class:`LocalSWF` serves moto's SWF in this process, on ``127.0.0.1``
+(port 0 picks a free port), and points boto 2 at it::
 
     with LocalSWF() as swf:
         layer1 = swf.connect()
@@ -11,6 +11,11 @@ The server answers SWF and moto's ``/moto-api`` (``/moto-api/reset``...):
 moto's own server would look for the service of each request among all of
 moto's, most of the time of a short request. Any other request is refused
 as an SWF action the local SWF does not implement.
+
+The HTTP server is :mod:`garcon.local_http` (a thread per connection,
+connections kept open between calls), not werkzeug's development server,
+which closes the connection after every answer: a new TCP connection and a
+new thread per call cost the server more than moto's work does.
 
 moto's SWF differs from the real service where Garcon depends on it. The
 fixes below are the one place that touches moto's internals; they are
@@ -81,6 +86,7 @@ import threading
 import time
 
 from garcon import connection
+from garcon import local_http
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +135,6 @@ class LocalSWF(object):
         self.requested_port = port
         self.poll_timeout = poll_timeout
         self._server = None
-        self._thread = None
         self._port = None
 
     def __enter__(self):
@@ -151,20 +156,14 @@ class LocalSWF(object):
         if self._server is not None:
             return self
         install_parity_fixes()
-        _quiet_request_logs()
         if self.requested_port:
             _check_port_is_free(self.host, self.requested_port)
-        from werkzeug.serving import make_server
-        server = make_server(
+        server = local_http.WSGIServer(
             self.host, self.requested_port, _swf_application(),
-            threaded=True, request_handler=_request_handler())
-        thread = threading.Thread(
-            target=server.serve_forever, name='garcon-local-swf',
-            daemon=True)
-        thread.start()
+            name='garcon-local-swf')
+        server.start()
         self._server = server
-        self._thread = thread
-        self._port = server.server_address[1]
+        self._port = server.port
         _STATE.poll_timeouts[self._port] = (
             POLL_TIMEOUT if self.poll_timeout is None else self.poll_timeout)
         logger.info('Local SWF listening on %s', self.endpoint)
@@ -174,13 +173,10 @@ class LocalSWF(object):
         """Stop the server (a no-op when it does not run)."""
         if self._server is None:
             return
-        self._server.shutdown()
-        self._thread.join()
-        self._server.server_close()
+        self._server.stop()
         _STATE.poll_timeouts.pop(self._port, None)
         logger.info('Local SWF on %s stopped', self.endpoint)
         self._server = None
-        self._thread = None
         self._port = None
 
     @property
@@ -298,16 +294,9 @@ def _swf_application():
         return _application
 
 
-def _request_handler():
-    # moto 5.2's server reads requests with a handler of its own (it keeps
-    # the spelling of headers with underscores); moto 5.1 has none.
-    from moto.moto_server import werkzeug_app
-    return getattr(werkzeug_app, 'MotoRequestHandler', None)
-
-
 def _check_port_is_free(host, port):
-    # werkzeug's server prints an error and exits the process when it cannot
-    # listen: find out before.
+    # A busy port is the user's to fix (another local SWF, most likely):
+    # report it as LocalSWFError, with the address, not as a bare OSError.
     family = socket.AF_INET6 if ':' in host else socket.AF_INET
     try:
         probe = socket.create_server((host, port), family=family)
@@ -316,14 +305,6 @@ def _check_port_is_free(host, port):
             'The local SWF cannot listen on {}:{}: {}'.format(
                 host, port, error))
     probe.close()
-
-
-def _quiet_request_logs():
-    # werkzeug logs every request at INFO and, unless told a level, gives its
-    # logger a stderr handler: one line per poll would flood the output.
-    werkzeug_logger = logging.getLogger('werkzeug')
-    if werkzeug_logger.level == logging.NOTSET:
-        werkzeug_logger.setLevel(logging.WARNING)
 
 
 class _SharedState(object):

@@ -328,3 +328,11 @@ def test_stop_lets_an_answer_in_progress_go_out(harness):
         assert headers['connection'] == 'close'
         assert raw.closed_by_server()
 
+
+def test_boto_keeps_its_connection_to_the_local_swf(local_swf):
+    layer1 = local_swf.connect()
+    layer1.register_domain('keep-alive', '1')
+    accepted = local_swf._server.accepted
+    for _ in range(20):
+        layer1.count_pending_activity_tasks('keep-alive', 'list')
+    assert local_swf._server.accepted == accepted
