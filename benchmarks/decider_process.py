@@ -87,6 +87,13 @@ def main(argv=None):
     import flows
     from garcon import decider
     worker = decider.DeciderWorker(flows.FLOWS[args.flow], register=False)
+    try:
+        from garcon import batching
+    except ImportError:  # Garcon 0.4.1
+        pass
+    else:
+        # As garcon decider runs it.
+        worker.batch_window = batching.DEFAULT_WINDOW
     worker._swf = connect(args.endpoint)
     counter = Counter(worker)
 

@@ -309,9 +309,14 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
     #: Seconds an empty answer may wait before it is sent, when activities
     #: are still open: the completions that arrive meanwhile are decided
     #: together by the next decision task (see :mod:`garcon.batching`).
-    #: Decisions that send anything are answered at once. 0 answers every
-    #: decision task at once.
-    batch_window = batching.DEFAULT_WINDOW
+    #: Decisions that send anything are answered at once. 0, the default
+    #: here, answers every decision task at once, as Garcon 0.4 did: a
+    #: loop on :meth:`run` may be killed with an answer waiting. The
+    #: deciders of :class:`garcon.worker.Workers` (``garcon decider``,
+    #: ``garcon run``, :func:`garcon.testing.run_flow`), which send the
+    #: waiting answers when they stop, use
+    #: :data:`garcon.batching.DEFAULT_WINDOW`.
+    batch_window = 0
 
     def __init__(self, flow, register=True):
         garcon_flow.validate(flow)

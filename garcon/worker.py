@@ -14,6 +14,7 @@ import signal
 import threading
 
 from garcon import activity as garcon_activity
+from garcon import batching
 from garcon import decider as garcon_decider
 from garcon import log
 
@@ -49,11 +50,15 @@ class Workers(object):
         identity (str): the identity recorded in the history.
         register (bool): register the flow's types on SWF first.
         endpoint (str): the SWF endpoint (the environment's by default).
+        batch_window (float): the decider's
+            :attr:`~garcon.decider.DeciderWorker.batch_window` (by default
+            :data:`garcon.batching.DEFAULT_WINDOW`; 0 answers every decision
+            task at once).
     """
 
     def __init__(self, flow, decider=True, activities=None,
                  threads_per_activity=1, identity=None, register=True,
-                 endpoint=None):
+                 endpoint=None, batch_window=None):
         self.flow = flow
         self.identity = identity
         self.endpoint = endpoint
@@ -64,6 +69,9 @@ class Workers(object):
         if decider:
             self.decider = garcon_decider.DeciderWorker(flow, register=False)
             self.decider.endpoint = endpoint
+            self.decider.batch_window = (
+                batching.DEFAULT_WINDOW if batch_window is None
+                else batch_window)
             if register:
                 self.decider.register()
         self.activities = self._select(activities)
