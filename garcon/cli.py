@@ -32,6 +32,7 @@ import traceback
 import boto.exception
 
 from garcon import activity as garcon_activity
+from garcon import batching
 from garcon import client as garcon_client
 from garcon import connection
 from garcon import decider as garcon_decider
@@ -538,7 +539,7 @@ def command_decider(args):
     endpoint = prepare_swf(args)
     workers = worker.Workers(
         flow, activities=[], identity=args.identity or default_identity(),
-        register=not args.no_register)
+        register=not args.no_register, batch_window=args.batch_window)
     logger.info('Decider of flow %s on %s (Ctrl-C to stop).', flow.name,
                 describe_endpoint(endpoint))
     return worker.serve(workers)
@@ -590,6 +591,18 @@ def positive_int(text):
     if value < 1:
         raise argparse.ArgumentTypeError(
             'expected a whole number >= 1, got {!r}'.format(text))
+    return value
+
+
+def seconds(text):
+    """An argparse type: a number of seconds >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1
+    if not value >= 0 or value == float('inf'):
+        raise argparse.ArgumentTypeError(
+            'expected a number of seconds >= 0, got {!r}'.format(text))
     return value
 
 
@@ -716,9 +729,16 @@ def _add_graph(commands, parents):
 
 
 def _add_decider(commands, parents):
-    _add(commands, parents, 'decider', command_decider,
-         "Run a flow's decider until SIGINT/SIGTERM.",
-         ('flow', 'swf', 'serve'), log_levels=SERVICE_LOGS)
+    parser = _add(
+        commands, parents, 'decider', command_decider,
+        "Run a flow's decider until SIGINT/SIGTERM.",
+        ('flow', 'swf', 'serve'), log_levels=SERVICE_LOGS)
+    parser.add_argument(
+        '--batch-window', metavar='SECONDS', type=seconds,
+        default=batching.DEFAULT_WINDOW,
+        help='how long an answer with nothing to send may wait while '
+             'activities run, so that the completions meanwhile share one '
+             'decision task (default: %(default)s; 0: answer at once)')
 
 
 def _add_worker(commands, parents):

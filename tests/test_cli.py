@@ -498,6 +498,47 @@ def test_decider_and_worker_processes_complete_a_started_flow(
         'identity'] == 'test-worker'
 
 
+def test_decider_sends_its_waiting_answer_on_sigterm(endpoint_env, tmp_path):
+    workflow_id, run_id = parse_started(garcon(
+        'start', 'tests.flows.cli_pair', env=endpoint_env))
+    execution = garcon_client.Execution('dev', workflow_id, run_id)
+    client = garcon_client.Client()
+
+    def waiting_answer():
+        # quick completed, and the decision task it brought has started:
+        # with slow still open, its answer (nothing to send) waits.
+        events = client.history(execution)
+        types = [e['eventType'] for e in events]
+        return ('ActivityTaskCompleted' in types and types[-1] ==
+                'DecisionTaskStarted' and types.index(
+                    'ActivityTaskCompleted') < len(types) - 1)
+
+    with garcon_process(
+            'decider', 'tests.flows.cli_pair', '--batch-window', '600',
+            env=endpoint_env, log=str(tmp_path / 'decider.log')) as decider:
+        with garcon_process(
+                'worker', 'tests.flows.cli_pair', '--activity', 'quick',
+                env=endpoint_env, log=str(tmp_path / 'worker.log')):
+            wait_for(waiting_answer)
+            time.sleep(0.5)
+            assert waiting_answer()
+            decider.send_signal(signal.SIGTERM)
+            assert decider.wait(timeout=COMMAND_TIMEOUT) == 0
+
+    # Answered before the decider exited, with nothing to send: no
+    # decision event follows it, and the execution waits for slow.
+    events = client.history(execution)
+    assert events[-1]['eventType'] == 'DecisionTaskCompleted'
+    assert client.describe(execution)['executionStatus'] == 'OPEN'
+
+
+def test_decider_batch_window_must_be_seconds():
+    result = garcon('decider', 'tests.flows.cli_pair', '--batch-window',
+                    '-1')
+    assert result.returncode == 2
+    assert 'expected a number of seconds >= 0' in result.stderr
+
+
 def test_worker_finishes_its_task_on_sigterm_then_exits_0(
         endpoint_env, tmp_path):
     workflow_id, run_id = parse_started(garcon(
