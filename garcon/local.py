@@ -34,6 +34,11 @@ installed, once per process, when a local server starts:
   events a call plus a ``nextPageToken``; moto returns the whole history.
 * **One scheduled decision task.** SWF schedules a decision task only if
   none is waiting; moto schedules one per event while none is started.
+* **Activity timeouts.** SWF times an activity task out by four clocks:
+  schedule-to-start, schedule-to-close, start-to-close and heartbeat (from
+  the start, reset by each heartbeat). moto only has the heartbeat one, and
+  starts it when the task is scheduled: a hung worker was never timed out,
+  and a task waiting in its task list timed out before it started.
 * **Late answers.** SWF refuses with ``UnknownResourceFault`` an answer to a
   task that timed out or failed; moto fails with a 500, which boto retries
   for minutes.
@@ -382,6 +387,9 @@ def install_parity_fixes():
         targets = _moto_targets()
         _check_moto_internals(targets)
         _fix_timeouts(targets['timeout'])
+        # Before _fix_timeout_checks: the deadline of a task that starts is
+        # read once its start is recorded.
+        _fix_activity_timeouts(targets)
         _fix_event_ids(targets['WorkflowExecution'])
         _fix_task_lookups(targets)
         _fix_timeout_checks(targets)
@@ -466,7 +474,8 @@ _REQUIRED_INTERNALS = {
         'schedule_decision_task', '_fire_timer', 'timeout_decision_task',
         'timeout_activity_task', 'validate_decisions', 'start',
         'start_decision_task', 'first_timeout', _RECORDED_INSTANCES),
-    'ActivityTask': ('first_timeout',),
+    'ActivityTask': (
+        'first_timeout', 'start', 'timeout', 'reset_heartbeat_clock'),
     'DecisionTask': ('first_timeout',),
     'Domain': (
         'add_to_activity_task_list', 'add_to_decision_task_list',
@@ -541,12 +550,14 @@ def _fix_timeout_checks(targets):
     # milliseconds per call, the most of the server's time in a big fan-out.
     # An execution here keeps when its next timeout falls due and is looked
     # at only from then on: a call notices a timeout exactly when moto's
-    # check would. A clock that starts may bring that time forward: moto
-    # starts one when an execution starts (execution start-to-close), when a
-    # decision task starts (start-to-close) and when an activity task is
-    # scheduled (heartbeat). A heartbeat, a closed task or a closed execution
-    # only puts a timeout later: the execution is looked at once too early,
-    # which finds nothing and puts the next one later.
+    # check would. A clock that starts may bring that time forward: one
+    # starts when an execution starts (execution start-to-close), when a
+    # decision task starts (start-to-close), when an activity task is
+    # scheduled (schedule-to-start, schedule-to-close) and when it starts
+    # (start-to-close, heartbeat; see _fix_activity_timeouts). A heartbeat,
+    # a closed task or a closed execution only puts a timeout later: the
+    # execution is looked at once too early, which finds nothing and puts
+    # the next one later.
     execution = targets['WorkflowExecution']
     domain = targets['Domain']
     process = execution._process_timeouts
@@ -569,6 +580,10 @@ def _fix_timeout_checks(targets):
     domain.add_to_activity_task_list = _starting_a_clock(
         domain.add_to_activity_task_list,
         lambda self, task_list, task: (task.workflow_execution, task))
+    activity_task = targets['ActivityTask']
+    activity_task.start = _starting_a_clock(
+        activity_task.start,
+        lambda self, *args, **kwargs: (self.workflow_execution, self))
 
 
 def _starting_a_clock(method, clock_owner):
@@ -623,6 +638,117 @@ def _first_deadline(owners):
     return min(
         (timeout.timestamp for timeout in timeouts if timeout is not None),
         default=float('inf'))
+
+
+# -- Activity timeouts ------------------------------------------------------
+
+# SWF's timeouts of an activity task, in the order SWF lists them (the first
+# listed wins a tie): (timeout type, key in the task's timeouts, the clock
+# it runs from). The clocks: when the task was scheduled, when it started,
+# and when it started or last heartbeated.
+_ACTIVITY_TIMEOUTS = (
+    ('START_TO_CLOSE', 'startToCloseTimeout', 'started'),
+    ('SCHEDULE_TO_START', 'scheduleToStartTimeout', 'scheduled'),
+    ('SCHEDULE_TO_CLOSE', 'scheduleToCloseTimeout', 'scheduled'),
+    ('HEARTBEAT', 'heartbeatTimeout', 'heartbeat'),
+)
+
+# Where an activity task keeps when it was scheduled and when it started
+# (seconds since the epoch, as time.time()).
+_SCHEDULED_AT = '_garcon_scheduled_timestamp'
+_STARTED_AT = '_garcon_started_timestamp'
+
+
+def _fix_activity_timeouts(targets):
+    # SWF times an activity task out by the first of four clocks to run out,
+    # each set by the ScheduleActivityTask decision or else by the activity
+    # type's default ("NONE": no limit): SCHEDULE_TO_START while it waits in
+    # its task list, SCHEDULE_TO_CLOSE from its scheduling, START_TO_CLOSE
+    # from its start, HEARTBEAT from its start or last heartbeat. moto only
+    # has the heartbeat clock, which it starts when the task is scheduled: a
+    # hung worker that needs no heartbeat is never timed out, nor is a task
+    # nobody polls, and a task that waits longer than its heartbeat timeout
+    # times out before it starts. Here the task's first_timeout() returns
+    # the first of the four that ran out, which moto's timeout machinery
+    # (WorkflowExecution._process_timeouts) then applies as it does its
+    # heartbeat timeout: ActivityTaskTimedOut, the task closed, a decision
+    # task scheduled.
+    activity_task = targets['ActivityTask']
+    timeout_class = targets['timeout'].Timeout
+    start = activity_task.start
+
+    @functools.wraps(start)
+    def start_the_clocks(self, *args, **kwargs):
+        result = start(self, *args, **kwargs)
+        self.__dict__[_STARTED_AT] = time.time()
+        self.reset_heartbeat_clock()
+        return result
+
+    def first_timeout(self):
+        if not self.open or not self.workflow_execution.open:
+            return None
+        due = min(_activity_deadlines(self), default=None,
+                  key=lambda deadline: deadline[0])
+        if due is None:
+            return None
+        timeout = timeout_class(self, *due)
+        return timeout if timeout.reached else None
+
+    activity_task.start = start_the_clocks
+    activity_task.first_timeout = first_timeout
+    execution = targets['WorkflowExecution']
+    execution.timeout_activity_task = _with_started_event_id(
+        execution.timeout_activity_task)
+
+
+def _activity_deadlines(task):
+    """Return when each timeout of an open activity task falls due.
+
+    Returns:
+        list: ``(time, timeout type)`` pairs, in the order SWF lists the
+        types; none for a timeout of "NONE" or one whose clock has not
+        started.
+    """
+    clocks = {'scheduled': _scheduled_timestamp(task)}
+    if task.state == 'SCHEDULED':
+        clocks['started'] = clocks['heartbeat'] = None
+    else:
+        clocks['heartbeat'] = task.last_heartbeat_timestamp
+        # A task started before the fixes has no start recorded: its
+        # heartbeat clock, moto's, is the nearest.
+        clocks['started'] = task.__dict__.get(
+            _STARTED_AT, clocks['heartbeat'])
+    deadlines = []
+    for kind, key, clock in _ACTIVITY_TIMEOUTS:
+        seconds = task.timeouts.get(key)
+        if clocks[clock] is not None and seconds not in (None, '', 'NONE'):
+            deadlines.append((clocks[clock] + int(seconds), kind))
+    return deadlines
+
+
+def _scheduled_timestamp(task):
+    """Return when an activity task was scheduled (as time.time())."""
+    timestamp = task.__dict__.get(_SCHEDULED_AT)
+    if timestamp is None:
+        # moto's own record of it: a datetime, read once.
+        from moto.core.utils import unix_time
+        timestamp = task.__dict__[_SCHEDULED_AT] = unix_time(
+            task.scheduled_at)
+    return timestamp
+
+
+def _with_started_event_id(timeout_activity_task):
+    # SWF's ActivityTaskTimedOut always has a startedEventId: 0 for a task
+    # that never started. moto's history events leave out the attributes
+    # that are None or 0.
+    @functools.wraps(timeout_activity_task)
+    def timeout_activity_task_as_swf(self, *args, **kwargs):
+        result = timeout_activity_task(self, *args, **kwargs)
+        event = self._events[-1]
+        if event.event_type == 'ActivityTaskTimedOut':
+            event.event_attributes.setdefault('startedEventId', 0)
+        return result
+    return timeout_activity_task_as_swf
 
 
 # -- Event ids ---------------------------------------------------------------

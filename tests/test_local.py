@@ -82,10 +82,11 @@ def big_execution(conn, domain, execution):
     return execution
 
 
-def _schedule(activity_id, **options):
+def _schedule(activity_id, activity_type=ACTIVITY, **options):
     def add(decisions):
         decisions.schedule_activity_task(
-            activity_id, ACTIVITY, '1', task_list=ACTIVITY_LIST, **options)
+            activity_id, activity_type, '1', task_list=ACTIVITY_LIST,
+            **options)
     return add
 
 
@@ -385,7 +386,7 @@ def test_a_timeout_is_noticed_by_the_first_call_after_it_falls_due(
     # An execution is looked at for timeouts only from its next deadline:
     # the first call after it must notice the timeout, as moto's check of
     # every call would.
-    _decide(conn, domain, _schedule('a-1', heartbeat_timeout='1'))
+    _decide(conn, domain, _schedule('a-1', schedule_to_start_timeout='1'))
     scheduled = _scheduled_at(conn, domain, execution, 'a-1')
     assert _timed_out(conn, domain, execution) == []
     # A call just before: the one just after must look again.
@@ -394,17 +395,19 @@ def test_a_timeout_is_noticed_by_the_first_call_after_it_falls_due(
 
     _sleep_until(scheduled + 1.02)
     timed_out = _timed_out(conn, domain, execution)
-    assert [event['timeoutType'] for event in timed_out] == ['HEARTBEAT']
+    assert [event['timeoutType'] for event in timed_out] == [
+        'SCHEDULE_TO_START']
 
 
 def test_a_clock_started_later_brings_the_next_timeout_forward(
         conn, domain, execution):
     _decide(conn, domain, _schedule('a-1'))
-    # This call finds the next timeout far away (a-1's heartbeat, 600 s)...
+    # This call finds the next timeout far away (a-1's schedule-to-start,
+    # 600 s)...
     assert _timed_out(conn, domain, execution) == []
     _signal(conn, domain, execution)
     # ... and this decision schedules an activity timing out sooner.
-    _decide(conn, domain, _schedule('a-2', heartbeat_timeout='1'))
+    _decide(conn, domain, _schedule('a-2', schedule_to_start_timeout='1'))
     scheduled = _scheduled_at(conn, domain, execution, 'a-2')
 
     _sleep_until(scheduled + 1.05)
@@ -439,6 +442,186 @@ def test_one_decision_task_waits_at_a_time(conn, domain, execution):
     assert counts['openDecisionTasks'] == 1
     events = _history(conn, domain, execution)
     assert len(_of_type(events, 'DecisionTaskScheduled')) == 2
+
+
+# -- Activity timeouts -------------------------------------------------------
+
+
+def _wait_for_a_timeout(conn, domain, execution, within=10):
+    """Read the history until it shows an ActivityTaskTimedOut event.
+
+    Each read is a call: the local SWF notices the timeouts that fell due.
+    """
+    deadline = time.monotonic() + within
+    while True:
+        events = _history(conn, domain, execution)
+        if _of_type(events, 'ActivityTaskTimedOut'):
+            return events
+        assert time.monotonic() < deadline, 'No activity task timed out.'
+        time.sleep(0.05)
+
+
+def _only(events, event_type):
+    matching = [event for event in events if event['eventType'] == event_type]
+    assert len(matching) == 1, matching
+    return matching[0]
+
+
+def _timeout_type(events):
+    return _only(events, 'ActivityTaskTimedOut')[
+        'activityTaskTimedOutEventAttributes']['timeoutType']
+
+
+def _check_timeout(events, timeout_type, clock, seconds, **attributes):
+    """Check the only ActivityTaskTimedOut event of a history.
+
+    Args:
+        events (list): the history.
+        timeout_type (str): its timeoutType.
+        clock (str): the type of the event its clock started at.
+        seconds (int): the timeout: when it fell due after that event.
+        **attributes: its attributes besides timeoutType and
+            scheduledEventId.
+    """
+    event = _only(events, 'ActivityTaskTimedOut')
+    assert event['activityTaskTimedOutEventAttributes'] == dict(
+        attributes, timeoutType=timeout_type,
+        scheduledEventId=_only(events, 'ActivityTaskScheduled')['eventId'])
+    assert event['eventTimestamp'] == pytest.approx(
+        _only(events, clock)['eventTimestamp'] + seconds, abs=0.1)
+
+
+def _refused(answer, *args):
+    with pytest.raises(boto.exception.SWFResponseError) as error:
+        answer(*args)
+    return error.value.body['__type']
+
+
+def test_start_to_close_times_out_a_task_that_heartbeats(
+        conn, domain, execution):
+    _decide(conn, domain, _schedule(
+        'a-1', start_to_close_timeout='2', heartbeat_timeout='1'))
+    task = _poll_activity(conn, domain)
+    polled = time.time()
+    # The worker heartbeats within its heartbeat timeout, but works on past
+    # its start-to-close timeout.
+    for beat in range(1, 4):
+        _sleep_until(polled + 0.5 * beat)
+        conn.record_activity_task_heartbeat(
+            task['taskToken'], details='beat {}'.format(beat))
+
+    events = _wait_for_a_timeout(conn, domain, execution)
+    _check_timeout(
+        events, 'START_TO_CLOSE', 'ActivityTaskStarted', 2,
+        startedEventId=_only(events, 'ActivityTaskStarted')['eventId'],
+        details='beat 3')
+    # Closed: the worker's later answers are refused, as on SWF.
+    for answer in (conn.respond_activity_task_completed,
+                   conn.record_activity_task_heartbeat):
+        assert 'UnknownResourceFault' in _refused(answer, task['taskToken'])
+    assert _counts(conn, domain, execution)['openActivityTasks'] == 0
+    # The decider hears of it.
+    decision = _poll_decision(conn, domain)
+    assert [event['eventType'] for event in decision['events'][-3:]] == [
+        'ActivityTaskTimedOut', 'DecisionTaskScheduled', 'DecisionTaskStarted']
+
+
+def test_schedule_to_start_times_out_a_task_nobody_polls(
+        conn, domain, execution):
+    _decide(conn, domain, _schedule('a-1', schedule_to_start_timeout='1'))
+
+    decision = _poll_decision(conn, domain)  # brought by the timeout
+    assert _of_type(decision['events'], 'ActivityTaskTimedOut')
+    # What SWF writes for a task that never started: startedEventId 0.
+    _check_timeout(
+        _history(conn, domain, execution), 'SCHEDULE_TO_START',
+        'ActivityTaskScheduled', 1, startedEventId=0)
+    assert conn.count_pending_activity_tasks(
+        domain, ACTIVITY_LIST)['count'] == 0
+    assert _counts(conn, domain, execution)['openActivityTasks'] == 0
+
+
+def test_schedule_to_close_times_out_a_task_started_and_never_closed(
+        conn, domain, execution):
+    # Its start-to-close timeout is 600 s (the type's default).
+    _decide(conn, domain, _schedule('a-1', schedule_to_close_timeout='1'))
+    task = _poll_activity(conn, domain)
+
+    events = _wait_for_a_timeout(conn, domain, execution)
+    _check_timeout(
+        events, 'SCHEDULE_TO_CLOSE', 'ActivityTaskScheduled', 1,
+        startedEventId=_only(events, 'ActivityTaskStarted')['eventId'])
+    assert 'UnknownResourceFault' in _refused(
+        conn.respond_activity_task_completed, task['taskToken'])
+
+
+@pytest.mark.parametrize('options, start, timeout_type', [
+    ({'schedule_to_start_timeout': '1', 'schedule_to_close_timeout': '2'},
+     False, 'SCHEDULE_TO_START'),
+    ({'schedule_to_start_timeout': '2', 'schedule_to_close_timeout': '1'},
+     False, 'SCHEDULE_TO_CLOSE'),
+    ({'start_to_close_timeout': '1', 'heartbeat_timeout': '2'},
+     True, 'START_TO_CLOSE'),
+    ({'start_to_close_timeout': '2', 'heartbeat_timeout': '1'},
+     True, 'HEARTBEAT'),
+])
+def test_the_first_timeout_to_fall_due_wins(
+        conn, domain, execution, options, start, timeout_type):
+    _decide(conn, domain, _schedule('a-1', **options))
+    if start:
+        _poll_activity(conn, domain)
+
+    events = _wait_for_a_timeout(conn, domain, execution)
+    assert _timeout_type(events) == timeout_type
+
+
+def test_the_heartbeat_clock_starts_when_the_task_starts(
+        conn, domain, execution):
+    _decide(conn, domain, _schedule('a-1', heartbeat_timeout='1'))
+    scheduled = _scheduled_at(conn, domain, execution, 'a-1')
+    # Waiting in its task list longer than its heartbeat timeout is fine.
+    _sleep_until(scheduled + 1.2)
+    assert _timed_out(conn, domain, execution) == []
+    task = _poll_activity(conn, domain)
+    started = _only(
+        _history(conn, domain, execution), 'ActivityTaskStarted')
+
+    # Its start started the clock, and brought the execution's next timeout
+    # forward: the first call after it falls due notices it.
+    _sleep_until(started['eventTimestamp'] + 1.05)
+    timed_out = _timed_out(conn, domain, execution)
+    assert [(event['timeoutType'], event['startedEventId'])
+            for event in timed_out] == [('HEARTBEAT', started['eventId'])]
+    assert 'UnknownResourceFault' in _refused(
+        conn.respond_activity_task_completed, task['taskToken'])
+
+
+def test_none_is_no_limit_and_the_type_gives_the_defaults(
+        conn, domain, execution):
+    conn.register_activity_type(
+        domain, 'short', '1', task_list=ACTIVITY_LIST,
+        default_task_heartbeat_timeout='1',
+        default_task_schedule_to_close_timeout='2',
+        default_task_schedule_to_start_timeout='1',
+        default_task_start_to_close_timeout='1')
+    unlimited = dict.fromkeys([
+        'schedule_to_start_timeout', 'schedule_to_close_timeout',
+        'start_to_close_timeout', 'heartbeat_timeout'], 'NONE')
+    _decide(conn, domain, _schedule('by-default', 'short'),
+            _schedule('unlimited', 'short', **unlimited))
+
+    # The first, on the type's defaults, times out waiting (1 s); the second
+    # waits longer, then runs longer than every default, and completes.
+    _poll_decision(conn, domain)
+    task = _poll_activity(conn, domain)
+    assert task['activityId'] == 'unlimited'
+    time.sleep(2.1)
+    conn.respond_activity_task_completed(task['taskToken'], result='done')
+
+    events = _history(conn, domain, execution)
+    assert _timeout_type(events) == 'SCHEDULE_TO_START'
+    assert _only(events, 'ActivityTaskCompleted')[
+        'activityTaskCompletedEventAttributes']['result'] == 'done'
 
 
 # -- Concurrency -------------------------------------------------------------
