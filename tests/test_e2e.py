@@ -19,6 +19,7 @@ import example.serial
 from tests.flows import external
 from tests.flows import flaky_countries
 from tests.flows import heartbeat
+from tests.flows import start_to_close
 from tests.flows import together
 
 
@@ -194,20 +195,33 @@ def test_external_activity_completed_by_a_foreign_worker(local_swf):
     assert attributes['heartbeatTimeout'] == '10'
 
 
-def test_heartbeat_timeout_is_retried(local_swf):
-    del heartbeat.attempts[:]
-    heartbeat.release.clear()
+def run_timed_out_once(flow, timeout_type):
+    """Run a flow of tests.flows.hangs_once, and check its activity was
+    timed out once, by timeout_type, then retried under the same id."""
+    del flow.attempts[:]
+    flow.release.clear()
     try:
-        run = testing.run_flow(heartbeat, threads_per_activity=2)
+        run = testing.run_flow(flow, threads_per_activity=2)
     finally:
-        heartbeat.release.set()
+        flow.release.set()
 
     assert run.status == 'COMPLETED'
     assert run.context['attempt'] == 'second'
     timed_out = run.events_of_type('ActivityTaskTimedOut')
     assert [e['activityTaskTimedOutEventAttributes']['timeoutType']
-            for e in timed_out] == ['HEARTBEAT']
+            for e in timed_out] == [timeout_type]
+    activity_id = flow.name + '_work-1'
+    attempts = scheduled(run, flow.name + '_work')
     assert [e['activityTaskScheduledEventAttributes']['activityId']
-            for e in scheduled(run, 'heartbeat_flow_work')] == [
-                'heartbeat_flow_work-1', 'heartbeat_flow_work-1']
+            for e in attempts] == [activity_id, activity_id]
+    assert run.events.index(timed_out[0]) < run.events.index(attempts[1])
     assert not run.events_of_type('ScheduleActivityTaskFailed')
+
+
+def test_heartbeat_timeout_is_retried(local_swf):
+    run_timed_out_once(heartbeat, 'HEARTBEAT')
+
+
+def test_start_to_close_timeout_is_retried(local_swf):
+    # The hung attempt needs no heartbeat: only start-to-close times it out.
+    run_timed_out_once(start_to_close, 'START_TO_CLOSE')

@@ -5,6 +5,7 @@ import threading
 from garcon import activity
 from garcon import runner
 from garcon import task
+from tests import flows
 
 domain = 'dev'
 name = 'heartbeat_flow'
@@ -13,16 +14,7 @@ create = activity.create(domain, name)
 attempts = []
 release = threading.Event()
 
-
-@task.timeout(30, heartbeat=1)
-def slow_then_fast(context, activity):
-    attempts.append(1)
-    if len(attempts) == 1:
-        # Hold the first attempt (no heartbeat) until the test has seen
-        # it time out.
-        release.wait(3)
-        return {'attempt': 'first'}
-    return {'attempt': 'second'}
-
+slow_then_fast = task.timeout(30, heartbeat=1)(
+    flows.hangs_once(attempts, release))
 
 work = create(name='work', retry=1, run=runner.Sync(slow_then_fast))
