@@ -44,6 +44,7 @@ WORKFLOW_THREADS = 4
 THROUGHPUT_WORKERS = (1, 4, 16)
 THROUGHPUT_ACTIVITIES = 500
 THROUGHPUT_TRIES = 3
+WORKFLOW_TRIES = 3
 BOUND_SECONDS = 3
 
 
@@ -159,12 +160,23 @@ def workflow_section(this, garcon_041):
     from benchmarks import workflow
     results = []
     for n in WORKFLOW_SIZES:
-        for library in (garcon_041, this):
-            log('Workflow: N = {}, decider of {}'.format(n, library.label))
-            measured = workflow.run(library.as_dict(), 'fanout', n,
-                                    WORKFLOW_THREADS)
-            measured.update(n=n, library=library.label)
-            results.append(measured)
+        tries = {garcon_041.label: [], this.label: []}
+        # The libraries take turns, so that a slow spell of the machine
+        # falls on both.
+        for attempt in range(WORKFLOW_TRIES):
+            for library in (garcon_041, this):
+                log('Workflow: N = {}, decider of {}, run {}'.format(
+                    n, library.label, attempt + 1))
+                measured = workflow.run(library.as_dict(), 'fanout', n,
+                                        WORKFLOW_THREADS)
+                measured.update(n=n, library=library.label)
+                tries[library.label].append(measured)
+        for label, runs in tries.items():
+            # The run least slowed down by the rest of the machine; the
+            # decider CPU of every run is kept for the median.
+            best = min(runs, key=lambda run: run['cpu_seconds'])
+            best['cpu_runs'] = sorted(run['cpu_seconds'] for run in runs)
+            results.append(best)
     return results
 
 

@@ -82,22 +82,32 @@ def workflow_table(results):
             '{:.1f}'.format(row['fan_out_seconds'] or 0),
             '{:,}'.format(row['events']),
             '{:.1f}'.format(row['server_cpu_seconds']), row['status']])
-    text = 'Whole workflow on the local SWF (fan-out flow)\n\n' + table(
-        ['N', 'decider', 'decision tasks', 'decider CPU s',
-         'CPU ms per decision', 'wall s', 'fan-out s', 'events',
-         'server CPU s', 'status'], rows)
+    tries = len(results[0].get('cpu_runs', [None])) if results else 1
+    text = ('Whole workflow on the local SWF (fan-out flow; of {} runs '
+            'each, the one with the least decider CPU)\n\n'.format(tries)
+            + table(['N', 'decider', 'decision tasks', 'decider CPU s',
+                     'CPU ms per decision', 'wall s', 'fan-out s', 'events',
+                     'server CPU s', 'status'], rows))
     notes = []
     for n, pair in sorted(by_n.items()):
         if len(pair) != 2:
             continue
         reference, this = pair['Garcon 0.4.1'], pair['this project']
         notes.append(
-            '- N = {:,}: decider CPU {} lower in total, {} lower per '
-            'decision task.'.format(
+            '- N = {:,}: decider CPU {} lower in total ({} between the '
+            'medians), {} lower per decision task.'.format(
                 n, ratio(reference['cpu_seconds'], this['cpu_seconds']),
+                ratio(median_workflow_cpu(reference),
+                      median_workflow_cpu(this)),
                 ratio(reference['cpu_seconds'] / reference['decision_tasks'],
                       this['cpu_seconds'] / this['decision_tasks'])))
     return text + '\n\n' + '\n'.join(notes)
+
+
+def median_workflow_cpu(row):
+    """The median decider CPU, in seconds, of the runs of a workflow."""
+    runs = row.get('cpu_runs') or [row['cpu_seconds']]
+    return statistics.median(runs)
 
 
 def throughput_table(results):
