@@ -86,7 +86,6 @@ import itertools
 import json
 import logging
 import os
-import socket
 import threading
 import time
 
@@ -161,11 +160,16 @@ class LocalSWF(object):
         if self._server is not None:
             return self
         install_parity_fixes()
-        if self.requested_port:
-            _check_port_is_free(self.host, self.requested_port)
-        server = local_http.WSGIServer(
-            self.host, self.requested_port, _swf_application(),
-            name='garcon-local-swf')
+        try:
+            server = local_http.WSGIServer(
+                self.host, self.requested_port, _swf_application(),
+                name='garcon-local-swf')
+        except OSError as error:
+            # A busy port is the user's to fix (another local SWF, most
+            # likely): say so with the address, not with a bare OSError.
+            raise LocalSWFError(
+                'The local SWF cannot listen on {}:{}: {}'.format(
+                    self.host, self.requested_port, error))
         server.start()
         self._server = server
         self._port = server.port
@@ -297,19 +301,6 @@ def _swf_application():
             _application = _SWFApplication(
                 create_backend_app('swf'), create_backend_app('moto_api'))
         return _application
-
-
-def _check_port_is_free(host, port):
-    # A busy port is the user's to fix (another local SWF, most likely):
-    # report it as LocalSWFError, with the address, not as a bare OSError.
-    family = socket.AF_INET6 if ':' in host else socket.AF_INET
-    try:
-        probe = socket.create_server((host, port), family=family)
-    except OSError as error:
-        raise LocalSWFError(
-            'The local SWF cannot listen on {}:{}: {}'.format(
-                host, port, error))
-    probe.close()
 
 
 class _SharedState(object):
