@@ -122,9 +122,15 @@ class Workers(object):
         if wait:
             for thread in self.threads:
                 thread.join(timeout)
+        self.flush_answers()
+
+    def flush_answers(self):
+        """Send the decider's answers still waiting for their batch window.
+
+        Called once the threads have stopped: an answer left waiting would
+        hold its execution until SWF's decision task timeout.
+        """
         if self.decider is not None:
-            # An answer left waiting would hold its execution until SWF's
-            # decision task timeout.
             self.decider.flush_answers()
 
     def alive(self):
@@ -272,8 +278,7 @@ def serve(workers, signals=STOP_SIGNALS, interval=SERVE_INTERVAL):
             logger.info('Waiting for %d task(s) in progress.', tracker.busy)
         logger.info('Waiting for the polls in flight to return.')
         join(workers.threads, interval)
-        if workers.decider is not None:
-            workers.decider.flush_answers()
+        workers.flush_answers()
     logger.info('Stopped.')
     return 0
 
