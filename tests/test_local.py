@@ -700,8 +700,9 @@ def _poll_in_background(poll):
     return thread, outcome
 
 
-def test_a_waiting_activity_poll_gets_a_new_task_at_once(
-        swf, conn, domain, execution):
+def _schedule_for_a_waiting_poll(swf, conn, domain):
+    """Schedule activity a-1 while a poll of its task list waits; return
+    what the poll got and when a-1 was scheduled."""
     poller = swf.connect()
     thread, outcome = _poll_in_background(
         lambda: poller.poll_for_activity_task(domain, ACTIVITY_LIST))
@@ -710,6 +711,12 @@ def test_a_waiting_activity_poll_gets_a_new_task_at_once(
     _decide(conn, domain, _schedule('a-1'))
     scheduled = time.monotonic()
     thread.join()
+    return outcome, scheduled
+
+
+def test_a_waiting_activity_poll_gets_a_new_task_at_once(
+        swf, conn, domain, execution):
+    outcome, scheduled = _schedule_for_a_waiting_poll(swf, conn, domain)
 
     assert outcome['task']['activityId'] == 'a-1'
     assert outcome['returned'] - scheduled < 0.5
@@ -748,13 +755,7 @@ def no_rechecks(monkeypatch):
 
 def test_a_waiting_poll_is_woken_by_news_of_its_task_list(
         swf, conn, domain, execution, no_rechecks):
-    poller = swf.connect()
-    thread, outcome = _poll_in_background(
-        lambda: poller.poll_for_activity_task(domain, ACTIVITY_LIST))
-    time.sleep(0.3)
-    _decide(conn, domain, _schedule('a-1'))
-    scheduled = time.monotonic()
-    thread.join()
+    outcome, scheduled = _schedule_for_a_waiting_poll(swf, conn, domain)
 
     assert outcome['task']['activityId'] == 'a-1'
     assert outcome['returned'] - scheduled < 0.5
