@@ -1196,10 +1196,16 @@ def running_history():
     return history
 
 
+def batching_worker(flow, history, window=60):
+    """A decider with a batch window, about to get one decision task."""
+    fake = FakeLayer1(polls=[decision_task(history)])
+    worker = worker_for(flow, fake)
+    worker.batch_window = window
+    return worker, fake
+
+
 def test_an_empty_answer_waits_while_activities_are_open(two_step_flow):
-    fake = FakeLayer1(polls=[decision_task(running_history())])
-    worker = worker_for(two_step_flow, fake)
-    worker.batch_window = 60
+    worker, fake = batching_worker(two_step_flow, running_history())
 
     assert worker.run() is True
     assert fake.responses == []
@@ -1210,9 +1216,7 @@ def test_an_empty_answer_waits_while_activities_are_open(two_step_flow):
 def test_an_answer_with_decisions_is_sent_at_once(two_step_flow):
     history = running_history()
     history.completed('flow_a-1', {'greeting': 'hi'})
-    fake = FakeLayer1(polls=[decision_task(history)])
-    worker = worker_for(two_step_flow, fake)
-    worker.batch_window = 60
+    worker, fake = batching_worker(two_step_flow, history)
 
     worker.run()
     [(token, decisions)] = fake.responses
@@ -1220,9 +1224,7 @@ def test_an_answer_with_decisions_is_sent_at_once(two_step_flow):
 
 
 def test_no_batch_window_answers_at_once(two_step_flow):
-    fake = FakeLayer1(polls=[decision_task(running_history())])
-    worker = worker_for(two_step_flow, fake)
-    worker.batch_window = 0
+    worker, fake = batching_worker(two_step_flow, running_history(), 0)
 
     worker.run()
     assert fake.responses == [('decision-token', [])]
@@ -1232,9 +1234,7 @@ def test_a_failed_decision_is_sent_at_once(two_step_flow):
     history = running_history()
     history.schedule_failed(
         'flow_b', 'flow_b-1', cause='OPEN_ACTIVITIES_LIMIT_EXCEEDED')
-    fake = FakeLayer1(polls=[decision_task(history)])
-    worker = worker_for(two_step_flow, fake)
-    worker.batch_window = 60
+    worker, fake = batching_worker(two_step_flow, history)
 
     worker.run()
     [(token, decisions)] = fake.responses
