@@ -6,7 +6,6 @@ payloads, fan-outs beyond SWF's limits and bad workflow input.
 """
 
 import collections
-import json
 import os
 import signal
 import subprocess
