@@ -1047,6 +1047,41 @@ class FlowInstances(object):
     def available(self):
         """Yield the available instances (see
         :func:`find_available_activities`), in the order of the flow."""
+        for current, pool, instance_id, entry in self._available_entries():
+            yield pool.instance(current, instance_id, entry)
+
+    def offer_available(self, take):
+        """Offer the available instances to ``take``, in the order of the
+        flow, until it refuses one.
+
+        A decision schedules at most 1,000 activities while a fan-out may
+        have many more available: the instances after a refusal are not
+        made, but they are still checked, so that one that failed beyond
+        its retries raises as :meth:`available` would.
+
+        Args:
+            take (callable): called with each instance; returns False to
+                refuse it (and stop).
+
+        Returns:
+            bool: whether any instance was available.
+
+        Raises:
+            ActivityRetryExceeded: an instance failed beyond its retries.
+        """
+        entries = self._available_entries()
+        found = False
+        for current, pool, instance_id, entry in entries:
+            found = True
+            if not take(pool.instance(current, instance_id, entry)):
+                for _ in entries:
+                    pass
+                break
+        return found
+
+    def _available_entries(self):
+        """Yield (activity, pool, instance id, entry) of the available
+        instances, in the order of the flow."""
         for current in self.activities:
             if not all(self.is_completed(required)
                        for required in current.requires):
@@ -1055,12 +1090,12 @@ class FlowInstances(object):
             states = self.states_of(current)
             for instance_id, entry in pool.entries():
                 state = states.get(instance_id)
-                if state is None:
-                    yield pool.instance(current, instance_id, entry)
-                elif state.get_last_state() == ACTIVITY_FAILED:
-                    instance = pool.instance(current, instance_id, entry)
-                    if is_available(instance, state):
-                        yield instance
+                if state is None or (
+                        state.get_last_state() == ACTIVITY_FAILED
+                        and is_available(
+                            pool.instance(current, instance_id, entry),
+                            state)):
+                    yield current, pool, instance_id, entry
 
     def uncomplete(self):
         """Yield the instances that have not completed, in the order of the

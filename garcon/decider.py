@@ -493,13 +493,13 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
         instances = activity.FlowInstances(
             self.flow, activity_states, context,
             keys=getattr(self, '_keys', None))
-        available = list(instances.available())
-        for instance in available:
-            if not schedule_within_budget(
-                    decisions, schedule_context, instance, self.version):
-                break
 
-        if not available and not any(instances.uncomplete()):
+        def take(instance):
+            return schedule_within_budget(
+                decisions, schedule_context, instance, self.version)
+
+        if (not instances.offer_available(take)
+                and not any(instances.uncomplete())):
             decisions.complete_workflow_execution()
 
     def delegate_decisions(self, decisions, decider, history, context,

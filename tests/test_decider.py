@@ -14,6 +14,7 @@ from garcon import decider
 from garcon import event
 from garcon import runner
 from garcon import task
+from garcon import utils
 
 from tests.helpers import EventHistory
 
@@ -917,6 +918,20 @@ def test_open_activities_count_against_the_limit():
     already = {a['activityId'] for a in scheduled_attributes(first)[:995]}
     assert not already & set(ids)
     assert 'StartTimer' not in types_of(second)
+
+
+def test_a_failure_beyond_the_budget_still_fails_the_workflow():
+    # The first 1,000 instances fill the decision; the last one, which
+    # failed with no retry left, comes after them but is still checked.
+    last = 'flow_many-' + utils.create_dictionary_key(
+        {'gen.n': 1499, 'gen.pad': ''})
+    history = EventHistory()
+    history.started({})
+    history.scheduled('flow_many', last)
+    history.failed(last)
+    decisions = decide(fan_out_flow(1500), history)
+    assert types_of(decisions) == ['FailWorkflowExecution']
+    assert last in fail_reason(decisions)
 
 
 def test_a_decision_over_one_megabyte_is_split_and_continued():
