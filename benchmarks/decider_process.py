@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import sys
+import threading
 import time
 from urllib.parse import urlsplit
 
@@ -41,9 +42,14 @@ def connect(endpoint):
 
 
 class Counter(object):
-    """Count the decisions a decider sends; notice the closing one."""
+    """Count the decisions a decider sends; notice the closing one.
+
+    A decider with a batch window sends some answers from a thread of its
+    own: the counts are kept under a lock.
+    """
 
     def __init__(self, worker):
+        lock = threading.Lock()
         self.decision_tasks = 0
         self.polls = 0
         self.scheduled = 0
@@ -57,14 +63,15 @@ class Counter(object):
 
         def counted_complete(*args, **kwargs):
             result = complete(*args, **kwargs)
-            self.decision_tasks += 1
             decisions = kwargs.get('decisions', args[-1] if args else None)
-            for decision in getattr(decisions, '_data', None) or ():
-                kind = decision.get('decisionType')
-                if kind == 'ScheduleActivityTask':
-                    self.scheduled += 1
-                elif kind in CLOSING:
-                    self.closed = kind
+            kinds = [decision.get('decisionType') for decision in
+                     getattr(decisions, '_data', None) or ()]
+            with lock:
+                self.decision_tasks += 1
+                self.scheduled += kinds.count('ScheduleActivityTask')
+                for kind in kinds:
+                    if kind in CLOSING:
+                        self.closed = kind
             return result
 
         worker.complete = counted_complete
