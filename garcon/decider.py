@@ -31,6 +31,7 @@ from garcon import connection
 from garcon import context as garcon_context
 from garcon import event
 from garcon import flow as garcon_flow
+from garcon import instances as flow_instances
 from garcon import log
 from garcon import utils
 
@@ -490,7 +491,7 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
         schedule_context = schedule_context or ScheduleContext(
             DecisionBudget(count_open_activities(activity_states)))
         # One evaluation of the flow answers both questions below.
-        instances = activity.FlowInstances(
+        instances = flow_instances.FlowInstances(
             self.flow, activity_states, context,
             keys=getattr(self, '_keys', None))
 

@@ -7,6 +7,7 @@ import pytest
 from boto.exception import SWFResponseError
 
 from garcon import activity
+from garcon import instances as flow_instances
 from garcon import param
 from garcon import runner
 from garcon import task
@@ -957,7 +958,8 @@ def test_flow_instances_runs_each_generator_once(create):
     history = EventHistory()
     history.scheduled('flow_first', 'flow_first-1')
     history.completed('flow_first-1', {})
-    instances = activity.FlowInstances(flow, states_from(history), {'c': 1})
+    instances = flow_instances.FlowInstances(
+        flow, states_from(history), {'c': 1})
     available = list(instances.available())
     assert list(instances.uncomplete())
     assert calls == [1]
