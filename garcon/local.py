@@ -34,6 +34,10 @@ installed, once per process, when a local server starts:
   events a call plus a ``nextPageToken``; moto returns the whole history.
 * **One scheduled decision task.** SWF schedules a decision task only if
   none is waiting; moto schedules one per event while none is started.
+* **Open activities limit.** SWF refuses to schedule an activity task while
+  1,000 are open in the execution (``ScheduleActivityTaskFailed``, cause
+  ``OPEN_ACTIVITIES_LIMIT_EXCEEDED``); moto schedules any number, so a
+  decider that overruns the limit would work here and fail on AWS.
 * **Activity timeouts.** SWF times an activity task out by four clocks:
   schedule-to-start, schedule-to-close, start-to-close and heartbeat (from
   the start, reset by each heartbeat). moto only has the heartbeat one, and
@@ -105,6 +109,9 @@ RECHECK_INTERVAL = 0.2
 
 #: Largest (and default) number of history events in one page, as on SWF.
 MAX_PAGE_SIZE = 1000
+
+#: Most activity tasks open at once in one execution, as on SWF.
+MAX_OPEN_ACTIVITIES = 1000
 
 #: The moto minor versions these fixes were tested with.
 TESTED_MOTO_VERSIONS = ('5.1', '5.2')
@@ -386,6 +393,7 @@ def install_parity_fixes():
         _fix_timeout_checks(targets)
         _fix_activity_polls(targets)
         _fix_activity_id_reuse(targets['WorkflowExecution'])
+        _fix_open_activities_limit(targets)
         _fix_decision_task_scheduling(targets['WorkflowExecution'])
         _fix_open_counts(targets['WorkflowExecution'])
         _fix_answers_to_closed_tasks(targets['SWFBackend'])
@@ -447,7 +455,7 @@ _RECORDED_INSTANCES = ('instances_tracked', 'instances')
 # The internals each fix patches or relies on. A tuple of names means any
 # one of them (moto versions name it differently).
 _REQUIRED_INTERNALS = {
-    'models': ('sleep', 'swf_backends'),
+    'models': ('sleep', 'swf_backends', 'ActivityType'),
     'exceptions': (
         'SWFValidationException', 'SWFUnknownResourceFault',
         'SWFClientError'),
@@ -470,7 +478,8 @@ _REQUIRED_INTERNALS = {
     'DecisionTask': ('first_timeout',),
     'Domain': (
         'add_to_activity_task_list', 'add_to_decision_task_list',
-        'activity_tasks', 'decision_tasks', 'get_workflow_execution'),
+        'activity_tasks', 'decision_tasks', 'get_workflow_execution',
+        'get_type'),
     'SWFResponse': (
         'poll_for_decision_task', 'poll_for_activity_task',
         'get_workflow_execution_history', '_params', 'swf_backend',
@@ -1049,6 +1058,42 @@ def _fix_activity_id_reuse(workflow_execution):
     workflow_execution.schedule_activity_task = _with_views(
         workflow_execution.schedule_activity_task,
         activity=_open_with_scheduled_id)
+
+
+# -- Open activities limit ----------------------------------------------------
+
+#: SWF's cause for an activity refused by :data:`MAX_OPEN_ACTIVITIES`.
+OPEN_ACTIVITIES_LIMIT_EXCEEDED = 'OPEN_ACTIVITIES_LIMIT_EXCEEDED'
+
+
+def _fix_open_activities_limit(targets):
+    # SWF refuses to schedule an activity task while 1,000 are open in the
+    # execution, with a ScheduleActivityTaskFailed event as for its other
+    # causes (moto's own TODO for this cause). moto counts the open activity
+    # tasks as it schedules them, so within one decision the 1,001st is
+    # refused, as on SWF.
+    workflow_execution = targets['WorkflowExecution']
+    activity_type_class = targets['models'].ActivityType
+    schedule = workflow_execution.schedule_activity_task
+
+    @functools.wraps(schedule)
+    def schedule_activity_task(self, event_id, attributes, *args, **kwargs):
+        if self.open_counts['openActivityTasks'] < MAX_OPEN_ACTIVITIES:
+            return schedule(self, event_id, attributes, *args, **kwargs)
+        name = attributes['activityType']['name']
+        version = attributes['activityType']['version']
+        activity_type = self.domain.get_type(
+            'activity', name, version, ignore_empty=True)
+        self._add_event(
+            'ScheduleActivityTaskFailed',
+            activity_id=attributes['activityId'],
+            activity_type=activity_type or activity_type_class(name, version),
+            cause=OPEN_ACTIVITIES_LIMIT_EXCEEDED,
+            decision_task_completed_event_id=event_id)
+        self.should_schedule_decision_next = True
+        return None
+
+    workflow_execution.schedule_activity_task = schedule_activity_task
 
 
 # -- Decision task scheduling -------------------------------------------------

@@ -26,7 +26,9 @@ WORKFLOW = 'flow'
 ACTIVITY = 'act'
 ACTIVITY_LIST = 'act-list'
 
-# Big enough for three pages of history at the default page size.
+# Big enough for three pages of history at the default page size: 1,000
+# activities scheduled, the other 1,600 refused (SWF's open activities
+# limit), an event each.
 BIG_EXECUTION_ACTIVITIES = 2600
 
 
@@ -75,7 +77,8 @@ def execution(conn, domain):
 
 @pytest.fixture
 def big_execution(conn, domain, execution):
-    """An execution whose history holds more than 2,600 events."""
+    """An execution whose history holds more than 2,600 events (one
+    decision that schedules 2,600 activities)."""
     _decide(conn, domain, *[
         _schedule('a-{}'.format(number))
         for number in range(BIG_EXECUTION_ACTIVITIES)])
@@ -442,6 +445,36 @@ def test_one_decision_task_waits_at_a_time(conn, domain, execution):
     assert counts['openDecisionTasks'] == 1
     events = _history(conn, domain, execution)
     assert len(_of_type(events, 'DecisionTaskScheduled')) == 2
+
+
+def test_no_more_than_1000_activities_are_open(conn, domain, execution):
+    limit = local.MAX_OPEN_ACTIVITIES
+    _decide(conn, domain, *[
+        _schedule('a-{}'.format(number)) for number in range(limit + 2)])
+    events = _history(conn, domain, execution)
+    assert len(_of_type(events, 'ActivityTaskScheduled')) == limit
+    failed = _of_type(events, 'ScheduleActivityTaskFailed')
+    assert [(event['activityId'], event['cause'], event['activityType'])
+            for event in failed] == [
+        ('a-{}'.format(number), 'OPEN_ACTIVITIES_LIMIT_EXCEEDED',
+         {'name': ACTIVITY, 'version': '1'})
+        for number in (limit, limit + 1)]
+    # As on SWF, the refusal asks for a decision task.
+    assert events[-1]['eventType'] == 'DecisionTaskScheduled'
+
+    # Once one closes, one more may open.
+    task = _poll_activity(conn, domain)
+    conn.respond_activity_task_completed(task['taskToken'])
+    _decide(conn, domain, _schedule('a-again-1'), _schedule('a-again-2'))
+    events = _history(conn, domain, execution)
+    assert _of_type(events, 'ActivityTaskScheduled')[-1][
+        'activityId'] == 'a-again-1'
+    assert [event['activityId'] for event in _of_type(
+        events, 'ScheduleActivityTaskFailed')][-1] == 'a-again-2'
+    workflow_id, run_id = execution
+    counts = conn.describe_workflow_execution(
+        domain, run_id, workflow_id)['openCounts']
+    assert counts['openActivityTasks'] == limit
 
 
 # -- Activity timeouts -------------------------------------------------------
@@ -826,14 +859,17 @@ def test_the_default_poll_timeout_is_swf_like_but_short():
 # -- Size ---------------------------------------------------------------------
 
 
-def test_one_decision_schedules_3000_activities(conn, domain, execution):
+def test_one_decision_of_3000_schedulings(conn, domain, execution):
     # Quadratic bookkeeping would make this decision take many seconds.
     _decide(conn, domain, *[
         _schedule('a-{}'.format(number)) for number in range(3000)])
 
     events = _history(conn, domain, execution)
-    assert len(_of_type(events, 'ActivityTaskScheduled')) == 3000
-    assert _of_type(events, 'ScheduleActivityTaskFailed') == []
+    assert len(_of_type(events, 'ActivityTaskScheduled')) == 1000
+    assert {event['cause'] for event in _of_type(
+        events, 'ScheduleActivityTaskFailed')} == {
+        'OPEN_ACTIVITIES_LIMIT_EXCEEDED'}
+    assert len(events) > 3000
     assert _ids(events) == list(range(1, len(events) + 1))
 
 
@@ -852,7 +888,9 @@ def test_history_pages_add_up_to_the_whole_history(
     assert _ids(events) == list(range(1, len(events) + 1))
     assert _history(
         conn, domain, big_execution, maximum_page_size=333) == events
-    assert events[-1]['eventType'] == 'ActivityTaskScheduled'
+    # The refusals ask for a decision task, the history's last event.
+    assert events[-2]['eventType'] == 'ScheduleActivityTaskFailed'
+    assert events[-1]['eventType'] == 'DecisionTaskScheduled'
 
 
 def test_history_pages_in_reverse_order(conn, domain, big_execution):
