@@ -195,6 +195,25 @@ def test_external_activity_completed_by_a_foreign_worker(local_swf):
     assert attributes['heartbeatTimeout'] == '10'
 
 
+def test_an_activity_swf_refuses_to_schedule_fails_the_workflow(local_swf):
+    # b_tasks' type is deprecated: SWF refuses to schedule it.
+    decider.DeciderWorker(example.serial)  # registers the types
+    connection.connect().deprecate_activity_type(
+        example.serial.domain, 'boto_tutorial_b_tasks', '1.0')
+    run = testing.run_flow(example.serial, timeout=20)
+
+    assert run.status == 'FAILED'
+    [refused] = [
+        e['scheduleActivityTaskFailedEventAttributes']
+        for e in run.events_of_type('ScheduleActivityTaskFailed')]
+    assert refused['activityId'] == 'boto_tutorial_b_tasks-1'
+    assert refused['cause'] == 'ACTIVITY_TYPE_DEPRECATED'
+    # The reason names the activity and SWF's cause; nothing else ran.
+    assert 'boto_tutorial_b_tasks' in run.reason
+    assert 'ACTIVITY_TYPE_DEPRECATED' in run.reason
+    assert not scheduled(run, 'boto_tutorial_c_tasks')
+
+
 def run_timed_out_once(flow, timeout_type):
     """Run a flow of tests.flows.hangs_once, and check its activity was
     timed out once, by timeout_type, then retried under the same id."""
