@@ -56,6 +56,8 @@ installed, once per process, when a local server starts:
 * **Open counts.** SWF counts a timed-out task as closed; moto leaves it in
   ``openDecisionTasks`` / ``openActivityTasks`` for ever, and then refuses
   every ``CancelWorkflowExecution`` decision of the execution.
+* **Start times.** moto describes every execution as started on
+  2015-01-01; here ``DescribeWorkflowExecution`` gives its real start.
 * **Cancel requests.** moto does not implement
   ``RequestCancelWorkflowExecution``; here it records
   ``WorkflowExecutionCancelRequested`` and schedules a decision task, as on
@@ -398,6 +400,7 @@ def install_parity_fixes():
         _fix_open_counts(targets['WorkflowExecution'])
         _fix_answers_to_closed_tasks(targets['SWFBackend'])
         _fix_timer_firing(targets['WorkflowExecution'])
+        _fix_start_timestamp(targets['WorkflowExecution'])
         _fix_unsupported_decisions(targets['WorkflowExecution'])
         _add_cancel_requests(targets)
         # Every public method of SWFResponse defined so far is an action;
@@ -472,7 +475,8 @@ _REQUIRED_INTERNALS = {
         '_find_decision_task', '_process_timeouts', '_schedule_decision_task',
         'schedule_decision_task', '_fire_timer', 'timeout_decision_task',
         'timeout_activity_task', 'validate_decisions', 'start',
-        'start_decision_task', 'first_timeout', _RECORDED_INSTANCES),
+        'start_decision_task', 'first_timeout', 'to_medium_dict',
+        _RECORDED_INSTANCES),
     'ActivityTask': (
         'first_timeout', 'start', 'timeout', 'reset_heartbeat_clock'),
     'DecisionTask': ('first_timeout',),
@@ -1165,6 +1169,23 @@ def _fix_timer_firing(workflow_execution):
         return _serialize(lambda: fire_timer(self, *args, **kwargs))
 
     workflow_execution._fire_timer = fire
+
+
+# -- Start times --------------------------------------------------------------
+
+def _fix_start_timestamp(workflow_execution):
+    # moto's DescribeWorkflowExecution answers a fixed startTimestamp (a
+    # placeholder from 2015) while its lists give the real one.
+    to_medium_dict = workflow_execution.to_medium_dict
+
+    @functools.wraps(to_medium_dict)
+    def medium_dict(self, *args, **kwargs):
+        description = to_medium_dict(self, *args, **kwargs)
+        if self.start_timestamp:
+            description['startTimestamp'] = self.start_timestamp
+        return description
+
+    workflow_execution.to_medium_dict = medium_dict
 
 
 # -- Open counts --------------------------------------------------------------

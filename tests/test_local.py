@@ -447,6 +447,17 @@ def test_one_decision_task_waits_at_a_time(conn, domain, execution):
     assert len(_of_type(events, 'DecisionTaskScheduled')) == 2
 
 
+def test_an_execution_is_described_with_its_start_time(
+        conn, domain, execution):
+    workflow_id, run_id = execution
+    info = conn.describe_workflow_execution(
+        domain, run_id, workflow_id)['executionInfo']
+    [started] = _history(conn, domain, execution)[:1]
+    assert info['startTimestamp'] == pytest.approx(
+        started['eventTimestamp'], abs=1)
+    assert time.time() - info['startTimestamp'] < 60
+
+
 def test_no_more_than_1000_activities_are_open(conn, domain, execution):
     limit = local.MAX_OPEN_ACTIVITIES
     _decide(conn, domain, *[
