@@ -960,7 +960,6 @@ def find_activities(flow, context):
         for instance in activity.instances(context)]
 
 
-
 def find_uncomplete_activities(flow, history, context):
     """Find uncomplete activity instances.
 
@@ -976,7 +975,8 @@ def find_uncomplete_activities(flow, history, context):
     Yields:
         ActivityInstance: an uncomplete instance.
     """
-    for instance in flow_instances.FlowInstances(flow, history, context).uncomplete():
+    instances = flow_instances.FlowInstances(flow, history, context)
+    for instance in instances.uncomplete():
         yield instance
 
 
@@ -999,5 +999,6 @@ def find_available_activities(flow, history, context):
     Raises:
         ActivityRetryExceeded: an instance failed beyond its retries.
     """
-    for instance in flow_instances.FlowInstances(flow, history, context).available():
+    instances = flow_instances.FlowInstances(flow, history, context)
+    for instance in instances.available():
         yield instance

@@ -221,4 +221,5 @@ class _MadePool(object):
 
 
 def _is_completed(state):
-    return state is not None and state.get_last_state() == activity.ACTIVITY_COMPLETED
+    return (state is not None
+            and state.get_last_state() == activity.ACTIVITY_COMPLETED)
