@@ -252,6 +252,8 @@ class ActivityState(object):
     _result = None
     _has_result = False
     _encoded_result = None
+    # The activity type's name, given by garcon.event.History.
+    _type_name = None
 
     def __init__(self, activity_id):
         self.activity_id = activity_id
@@ -501,7 +503,14 @@ class Activity(layer2.ActivityWorker, log.GarconLogger,
         return list(instances.values())
 
     def _generate(self, generator, context):
-        values = list(generator(context))
+        values = self._run_generator(generator, context)
+        self._check_outputs(generator, values)
+        return values
+
+    def _run_generator(self, generator, context):
+        return list(generator(context))
+
+    def _check_outputs(self, generator, values):
         for value in values:
             if not isinstance(value, dict):
                 raise TypeError(
@@ -509,7 +518,6 @@ class Activity(layer2.ActivityWorker, log.GarconLogger,
                     'yield dicts.'.format(
                         getattr(generator, '__name__', generator), self.name,
                         type(value).__name__))
-        return values
 
     def execute_activity(self, context):
         """Execute the runner.

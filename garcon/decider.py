@@ -17,7 +17,6 @@ Any error while deciding fails the workflow, with the error as reason.
 import collections
 import functools
 import inspect
-import json
 import logging
 import traceback
 
@@ -33,6 +32,7 @@ from garcon import event
 from garcon import flow as garcon_flow
 from garcon import instances as flow_instances
 from garcon import log
+from garcon import runner
 from garcon import utils
 
 logger = logging.getLogger(log.LOGGER_PREFIX)
@@ -63,6 +63,10 @@ MAX_DECISION_BYTES = 1000000
 
 #: SWF's limit on the input of an activity task, in characters.
 MAX_INPUT_LENGTH = 32768
+
+#: The context keys every activity's input has.
+EXECUTION_KEYS = ('execution.domain', 'execution.run_id',
+                  'execution.workflow_id')
 
 #: Prefix of the timers that bring the next decision at once, when one
 #: decision could not schedule every available activity.
@@ -118,10 +122,10 @@ class DecisionBudget(object):
         Returns:
             bool: whether it fits; if not, the budget is full.
         """
-        size = len(json.dumps(decision)) + 1
         if self.slots <= 0:
             self.full = True
             return False
+        size = len(garcon_context.encode_json(decision)) + 1
         if size > self.bytes:
             self.full = self.out_of_bytes = True
             return False
@@ -190,33 +194,125 @@ def schedule_activity_task(decisions, instance, version='1.0', id=None):
         ActivityInputTooLarge: the input is over SWF's 32,768 characters
             (SWF would refuse the whole decision).
     """
-    activity_input = json.dumps(instance.create_execution_input())
-    if len(activity_input) > MAX_INPUT_LENGTH:
-        raise ActivityInputTooLarge(
-            'The input of activity {} is {:,} characters, over SWF\'s limit '
-            'of {:,} (instance {}).'.format(
-                instance.activity_name, len(activity_input),
-                MAX_INPUT_LENGTH, id or instance.id))
-    decisions.schedule_activity_task(
-        id or instance.id,
-        instance.activity_name,
-        version,
-        task_list=instance.activity_worker.task_list,
-        heartbeat_timeout=str(instance.heartbeat_timeout),
-        schedule_to_close_timeout=str(instance.schedule_to_close),
-        schedule_to_start_timeout=str(instance.schedule_to_start),
-        start_to_close_timeout=str(instance.timeout),
-        input=activity_input)
+    ActivityPlan(instance).schedule(decisions, instance, version, id)
+
+
+class ActivityPlan(object):
+    """What the instances of an activity are scheduled with: task list,
+    timeouts, and the context keys of their input.
+
+    They are the instance's own, and the same for every instance of the
+    activity in a decision when its runner is context-free (see
+    :func:`garcon.runner.context_free`): a decision that schedules a
+    fan-out computes them once, with :meth:`fits` telling which instances
+    the plan is good for.
+
+    Args:
+        instance (ActivityInstance): the instance the plan is made from.
+    """
+
+    def __init__(self, instance):
+        current = instance.activity_worker
+        self.activity = current
+        self.pool_size = instance.pool_size
+        self.task_list = current.task_list
+        timeout = instance.timeout
+        schedule_to_start = instance.schedule_to_start
+        self.heartbeat_timeout = str(instance.heartbeat_timeout)
+        self.start_to_close_timeout = str(timeout)
+        self.schedule_to_start_timeout = str(schedule_to_start)
+        self.schedule_to_close_timeout = str(instance.schedule_to_close)
+        self.shared = (
+            type(instance) is activity.ActivityInstance
+            and type(current).get_runner is activity.Activity.get_runner
+            and runner.context_free(current.get_runner()))
+        self.input_keys = None
+        if self.shared:
+            try:
+                keys = instance.runner.requirements(instance.global_context)
+            except runner.NoRunnerRequirementsFound:
+                pass
+            else:
+                self.input_keys = tuple(keys.union(EXECUTION_KEYS))
+
+    def fits(self, instance):
+        """Tell whether the plan is good for an instance."""
+        return (self.shared and instance.activity_worker is self.activity
+                and type(instance) is activity.ActivityInstance
+                and instance.pool_size == self.pool_size)
+
+    def input(self, instance):
+        """Return the input of an instance (see
+        :meth:`~garcon.activity.ActivityInstance.create_execution_input`).
+        """
+        if self.input_keys is None or instance._global_context is not None:
+            return instance.create_execution_input()
+        # The global context without its copy: the local context first.
+        local = instance.local_context
+        context = instance.execution_context
+        activity_input = {}
+        for key in self.input_keys:
+            value = local[key] if key in local else context.get(key)
+            if value is not None:
+                activity_input[key] = value
+        return activity_input
+
+    def schedule(self, decisions, instance, version, id=None):
+        """Add the decision that schedules an instance.
+
+        Raises:
+            ActivityInputTooLarge: the input is over SWF's 32,768
+                characters (SWF would refuse the whole decision).
+        """
+        activity_input = garcon_context.encode_json(self.input(instance))
+        if len(activity_input) > MAX_INPUT_LENGTH:
+            raise ActivityInputTooLarge(
+                'The input of activity {} is {:,} characters, over SWF\'s '
+                'limit of {:,} (instance {}).'.format(
+                    instance.activity_name, len(activity_input),
+                    MAX_INPUT_LENGTH, id or instance.id))
+        decisions.schedule_activity_task(
+            id or instance.id,
+            instance.activity_name,
+            version,
+            task_list=self.task_list,
+            heartbeat_timeout=self.heartbeat_timeout,
+            schedule_to_close_timeout=self.schedule_to_close_timeout,
+            schedule_to_start_timeout=self.schedule_to_start_timeout,
+            start_to_close_timeout=self.start_to_close_timeout,
+            input=activity_input)
+
+
+class ActivityPlans(object):
+    """The plans of one decision's activities (see :class:`ActivityPlan`).
+    """
+
+    def __init__(self):
+        self._plans = {}
+
+    def plan(self, instance):
+        """Return a plan good for an instance."""
+        plan = self._plans.get(instance.activity_worker)
+        if plan is None or not plan.fits(instance):
+            plan = self._plans[instance.activity_worker] = ActivityPlan(
+                instance)
+        return plan
 
 
 def schedule_within_budget(decisions, schedule_context, instance, version,
-                           id=None):
+                           id=None, plans=None):
     """Schedule an activity task if the decision's budget allows it.
+
+    Args:
+        plans (ActivityPlans): the plans of the decision (a plan of the
+            instance's own when None).
 
     Returns:
         bool: whether it was scheduled.
     """
-    schedule_activity_task(decisions, instance, version=version, id=id)
+    plan = plans.plan(instance) if plans is not None else ActivityPlan(
+        instance)
+    plan.schedule(decisions, instance, version, id)
     budget = schedule_context.budget
     if budget is None or budget.spend(decisions._data[-1]):
         return True
@@ -265,6 +361,7 @@ def schedule(
 
     result = {}
     completed = True
+    plans = ActivityPlans()
     for instance in current_activity.instances(activity_context):
         activity_id = '{}-{}'.format(instance.id, schedule_id)
         state = states.get(activity_id)
@@ -277,7 +374,7 @@ def schedule(
         if activity.is_available(instance, state, activity_id):
             schedule_within_budget(
                 decisions, schedule_context, instance, version,
-                id=activity_id)
+                id=activity_id, plans=plans)
 
     state = activity.ActivityState(schedule_id)
     if completed:
@@ -326,6 +423,10 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
         # Whether the answer of the last decision may wait.
         self._answer_may_wait = False
         self._keys = utils.DictionaryKeys()
+        self._pool_memory = flow_instances.PoolMemory()
+        # The history of the decision being made (see
+        # create_decisions_from_flow).
+        self._deciding = None
         # Events expected new at the next decision (None: unknown), and
         # the page size of the decision task being read.
         self._expected_events = None
@@ -493,15 +594,28 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
         # One evaluation of the flow answers both questions below.
         instances = flow_instances.FlowInstances(
             self.flow, activity_states, context,
-            keys=getattr(self, '_keys', None))
+            keys=getattr(self, '_keys', None),
+            memory=getattr(self, '_pool_memory', None),
+            index=self._history_of(activity_states))
+
+        plans = ActivityPlans()
 
         def take(instance):
             return schedule_within_budget(
-                decisions, schedule_context, instance, self.version)
+                decisions, schedule_context, instance, self.version,
+                plans=plans)
 
         if (not instances.offer_available(take)
-                and not any(instances.uncomplete())):
+                and instances.all_completed()):
             decisions.complete_workflow_execution()
+
+    def _history_of(self, activity_states):
+        """Return the History that activity states come from, when they are
+        those of the decision being made (None otherwise)."""
+        history = getattr(self, '_deciding', None)
+        if history is not None and history.states is activity_states:
+            return history
+        return None
 
     def delegate_decisions(self, decisions, decider, history, context,
                            schedule_context=None):
@@ -661,6 +775,7 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
         decisions = layer1_decisions.Layer1Decisions()
         try:
             history, new_events = self._history(kept, events)
+            self._deciding = history
             # The history is kept for the next decisions: decide on a copy
             # of its context.
             context = history.context.copy()
@@ -699,6 +814,7 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
         finally:
             self.unset_log_context()
             self._page_size = None
+            self._deciding = None
         return decisions
 
     def report_exception(self, error):

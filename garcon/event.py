@@ -72,6 +72,10 @@ class History(object):
         schedule_failures (list): :class:`ScheduleFailure` instances.
         cancel_requested (bool): a cancel of the execution was requested.
         open_activities (int): activity tasks scheduled and not closed.
+        completed_ids (dict): activity type name -> the set of the ids
+            whose last state is completed.
+        failed_ids (dict): activity type name -> the set of the ids whose
+            last state is failed.
         last_event (dict): the last event read (None before any).
         last_event_id (int): its id (0 before any).
 
@@ -88,6 +92,10 @@ class History(object):
         self.schedule_failures = []
         self.cancel_requested = False
         self.open_activities = 0
+        # Kept as the events are read, so that a decision asks "has every
+        # instance completed?" of a set, not of each instance's state.
+        self.completed_ids = {}
+        self.failed_ids = {}
         self.last_event = None
         self.last_event_id = 0
         # Scheduled event id -> the state of the activity it scheduled:
@@ -102,6 +110,7 @@ class History(object):
         # those two are read here, without a call per event.
         states = self.states
         scheduled = self._scheduled
+        completed_ids = self.completed_ids
         add_result = self.context.add_result
         event = None
         for event in events:
@@ -112,22 +121,29 @@ class History(object):
                 activity_id = attributes['activityId']
                 instances = states.get(name)
                 if instances is None:
-                    instances = states[name] = {}
+                    instances = self._new_activity_type(name)
                 state = instances.get(activity_id)
                 if state is None:
                     state = instances[activity_id] = activity.ActivityState(
                         activity_id)
+                    state._type_name = name
                 scheduled[event['eventId']] = state
                 # Counted as count_open_activities counts: by last state.
-                if not state.states or state.states[-1] != _SCHEDULED:
+                if not state.states:
                     self.open_activities += 1
+                elif state.states[-1] != _SCHEDULED:
+                    self.open_activities += 1
+                    self._leave_last_state(state)
                 state.states.append(_SCHEDULED)
             elif event_type == COMPLETED_EVENT:
                 attributes = event['activityTaskCompletedEventAttributes']
                 state = scheduled[attributes['scheduledEventId']]
                 if state.states and state.states[-1] == _SCHEDULED:
                     self.open_activities -= 1
+                else:
+                    self._leave_last_state(state)
                 state.states.append(_COMPLETED)
+                completed_ids[state._type_name].add(state.activity_id)
                 result = attributes.get('result')
                 # The state decodes its result when it is read (custom
                 # deciders do, the default decider does not); the context
@@ -146,20 +162,40 @@ class History(object):
         """Read one more event."""
         self.extend((event,))
 
+    def _new_activity_type(self, name):
+        """Start the states of an activity type; return its id -> state
+        dict."""
+        self.completed_ids[name] = set()
+        self.failed_ids[name] = set()
+        instances = self.states[name] = {}
+        return instances
+
+    def _leave_last_state(self, state):
+        """Take an activity out of the set of its last state (it closed and
+        is scheduled again, or closed once more)."""
+        last = state.get_last_state()
+        if last == _COMPLETED:
+            self.completed_ids[state._type_name].discard(state.activity_id)
+        elif last == _FAILED:
+            self.failed_ids[state._type_name].discard(state.activity_id)
+
     def _add_failed(self, event):
         event_type = event['eventType']
         attributes = event[CLOSE_EVENTS[event_type]]
-        state = self._close(attributes['scheduledEventId'], _FAILED)
+        state = self._fail(attributes['scheduledEventId'])
         state.failure_reason = failure_reason(event_type, attributes)
 
-    def _close(self, scheduled_event_id, closed_state):
-        """Close the activity task scheduled by an event; return its
-        state."""
+    def _fail(self, scheduled_event_id):
+        """Close the activity task scheduled by an event as failed; return
+        its state."""
         state = self._scheduled[scheduled_event_id]
         states = state.states
         if states and states[-1] == _SCHEDULED:
             self.open_activities -= 1
-        states.append(closed_state)
+        else:
+            self._leave_last_state(state)
+        states.append(_FAILED)
+        self.failed_ids[state._type_name].add(state.activity_id)
         return state
 
     def _add_schedule_failure(self, event):

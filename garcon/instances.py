@@ -10,7 +10,9 @@ instances. :func:`garcon.activity.find_available_activities` and
 is the default decider.
 """
 
+import collections
 import itertools
+import marshal
 
 # garcon.activity builds find_available_activities on this module and this
 # module builds on garcon.activity's classes: each reads the other's names
@@ -34,13 +36,22 @@ class FlowInstances(object):
         keys (callable): computes the key of a local context (by default
             :func:`~garcon.utils.create_dictionary_key`; a decider gives a
             :class:`~garcon.utils.DictionaryKeys` that it keeps).
+        memory (PoolMemory): the instance ids of generator outputs seen
+            before (a decider keeps one); None computes every id.
+        index (garcon.event.History): the history ``history`` comes from:
+            it tells which ids have completed or failed without a look at
+            each state. None finds them in ``history``.
     """
 
-    def __init__(self, flow, history, context, keys=None):
+    def __init__(self, flow, history, context, keys=None, memory=None,
+                 index=None):
         self.history = history
         self.context = context
         self.activities = activity.find_workflow_activities(flow)
         self._keys = keys or utils.create_dictionary_key
+        self._memory = memory
+        self._index = index
+        self._ids_by_state = {}
         # All generators run before any instance is looked at, in the
         # order of the activities, as Activity.instances would.
         self._pools = dict(
@@ -54,18 +65,19 @@ class FlowInstances(object):
             return _MadePool(current.instances(self.context))
         if not current.generators:
             return _Pool({'{}-1'.format(current.name): {}}, dict(self.context))
+        if len(current.generators) == 1 and self._memory is not None:
+            local_contexts = self._remembered_pool(current)
+            # Generators may change the context: instances see it as it is
+            # once their own generators have run.
+            return _Pool(local_contexts, dict(self.context))
         outputs = [current._generate(generator, self.context)
                    for generator in current.generators]
-        prefix = '{}-'.format(current.name)
-        keys = self._keys
         local_contexts = {}
         if len(outputs) == 1:
-            # One generator: each output is the local context, as is (the
-            # instance gets a copy): nothing to merge, nothing to allocate.
-            for values in outputs[0]:
-                instance_id = prefix + (keys(values) if values else '1')
-                local_contexts.setdefault(instance_id, values)
+            local_contexts = self._single_pool(current, outputs[0])
         else:
+            prefix = '{}-'.format(current.name)
+            keys = self._keys
             for combination in itertools.product(*outputs):
                 local_context = {}
                 for values in combination:
@@ -76,6 +88,35 @@ class FlowInstances(object):
         # Generators may change the context: instances see it as it is once
         # their own generators have run.
         return _Pool(local_contexts, dict(self.context))
+
+    def _single_pool(self, current, outputs):
+        """Return instance id -> local context for the outputs of an
+        activity's only generator."""
+        # Each output is the local context, as is (the instance gets a
+        # copy): nothing to merge, nothing to allocate.
+        prefix = '{}-'.format(current.name)
+        keys = self._keys
+        local_contexts = {}
+        for values in outputs:
+            instance_id = prefix + (keys(values) if values else '1')
+            local_contexts.setdefault(instance_id, values)
+        return local_contexts
+
+    def _remembered_pool(self, current):
+        """Return instance id -> local context for an activity's only
+        generator, with the ids the memory holds for its outputs."""
+        [generator] = current.generators
+        outputs = current._run_generator(generator, self.context)
+        memory_key = self._memory.key(current.name, outputs)
+        ids = self._memory.get(memory_key)
+        if ids is not None:
+            # The same outputs as before, to the types: the same ids.
+            return dict(zip(ids, outputs))
+        current._check_outputs(generator, outputs)
+        local_contexts = self._single_pool(current, outputs)
+        if len(local_contexts) == len(outputs):
+            self._memory.remember(memory_key, tuple(local_contexts))
+        return local_contexts
 
     def states_of(self, current):
         """Return the states of an activity's instances (id -> state)."""
@@ -93,12 +134,32 @@ class FlowInstances(object):
         completed = self._completed.get(current)
         if completed is None:
             pool = self._pools.get(current)
-            states = self.states_of(current)
-            completed = pool is not None and all(
-                _is_completed(states.get(instance_id))
-                for instance_id in pool.ids())
+            completed = pool is not None and pool.all_in(
+                self._ids_with_state(current, activity.ACTIVITY_COMPLETED))
             self._completed[current] = completed
         return completed
+
+    def all_completed(self):
+        """Tell whether every instance of every activity has completed
+        (when :meth:`uncomplete` would yield nothing)."""
+        return all(self.is_completed(current) for current in self.activities)
+
+    def _ids_with_state(self, current, last_state):
+        """Return the set of the ids of an activity whose last state is
+        ``last_state`` (completed or failed)."""
+        if self._index is not None:
+            by_name = (self._index.completed_ids
+                       if last_state == activity.ACTIVITY_COMPLETED
+                       else self._index.failed_ids)
+            return by_name.get(current.name, frozenset())
+        key = (current.name, last_state)
+        ids = self._ids_by_state.get(key)
+        if ids is None:
+            ids = self._ids_by_state[key] = frozenset(
+                instance_id for instance_id, state
+                in self.states_of(current).items()
+                if state.get_last_state() == last_state)
+        return ids
 
     def available(self):
         """Yield the available instances (see
@@ -144,6 +205,16 @@ class FlowInstances(object):
                 continue
             pool = self._pools[current]
             states = self.states_of(current)
+            if not states:
+                for instance_id, entry in pool.entries():
+                    yield current, pool, instance_id, entry
+                continue
+            if pool.all_in(states.keys()):
+                # Every instance has a state: only a failed one may be
+                # available again.
+                failed = self._ids_with_state(current, activity.ACTIVITY_FAILED)
+                if not failed:
+                    continue
             for instance_id, entry in pool.entries():
                 state = states.get(instance_id)
                 if state is None or (
@@ -182,6 +253,10 @@ class _Pool(object):
         """Return the instance ids, in order."""
         return self.local_contexts
 
+    def all_in(self, ids):
+        """Tell whether every instance id is in a set of ids."""
+        return self.local_contexts.keys() <= ids
+
     def entries(self):
         """Return (instance id, local context) pairs, in order."""
         return self.local_contexts.items()
@@ -211,6 +286,10 @@ class _MadePool(object):
         """Return the instance ids, in order."""
         return [instance_id for instance_id, _ in self._entries]
 
+    def all_in(self, ids):
+        """Tell whether every instance id is in a set of ids."""
+        return all(instance_id in ids for instance_id, _ in self._entries)
+
     def entries(self):
         """Return (instance id, instance) pairs, in order."""
         return self._entries
@@ -220,6 +299,47 @@ class _MadePool(object):
         return made
 
 
-def _is_completed(state):
-    return (state is not None
-            and state.get_last_state() == activity.ACTIVITY_COMPLETED)
+class PoolMemory(object):
+    """The instance ids of the generator outputs a decider has seen.
+
+    A decider runs each generator at every decision, and a fan-out's
+    generator gives the same outputs every time: their ids, a key each, are
+    worth remembering whole. Outputs are recognized by their ``marshal``
+    bytes, which tell the types apart as the keys do (``1``, ``1.0`` and
+    ``True`` are equal, but their keys are not); outputs ``marshal``
+    cannot write are not remembered.
+
+    Args:
+        size (int): how many outputs to remember (the most recent).
+    """
+
+    def __init__(self, size=32):
+        self.size = size
+        self._ids = collections.OrderedDict()
+
+    def key(self, activity_name, outputs):
+        """Return the key of an activity's generator outputs (None when
+        they cannot be remembered)."""
+        try:
+            # Version 2 writes no references: equal outputs, equal bytes.
+            return activity_name, marshal.dumps(outputs, 2)
+        except ValueError:
+            return None
+
+    def get(self, key):
+        """Return the instance ids remembered for a key, or None."""
+        if key is None:
+            return None
+        ids = self._ids.get(key)
+        if ids is not None:
+            self._ids.move_to_end(key)
+        return ids
+
+    def remember(self, key, ids):
+        """Remember the instance ids of the outputs of a key, in order (one
+        per output)."""
+        if key is None:
+            return
+        self._ids[key] = ids
+        while len(self._ids) > self.size:
+            self._ids.popitem(last=False)

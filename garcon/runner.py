@@ -142,6 +142,31 @@ class BaseRunner(object):
         raise NotImplementedError()
 
 
+def context_free(runner):
+    """Tell whether a runner's tasks, and so its timeouts and requirements,
+    are the same in every context.
+
+    They are when no task is a task list (:func:`garcon.task.list` reads
+    the context to yield its tasks) and the runner finds its tasks,
+    timeouts and requirements as Garcon's runners do: a runner of one's own
+    may read the context its own way. A decider computes them once per
+    activity then, not once per instance.
+
+    Args:
+        runner (BaseRunner): the runner.
+
+    Returns:
+        bool: whether the context cannot change them.
+    """
+    kind = type(runner)
+    if not (kind.flatten is BaseRunner.flatten
+            and kind.timeout in _OWN_TIMEOUTS
+            and kind.heartbeat in _OWN_HEARTBEATS
+            and kind.requirements in _OWN_REQUIREMENTS):
+        return False
+    return not any(garcon_task.is_task_list(task) for task in runner.tasks)
+
+
 def _requirement_keys(params):
     for value in params.values():
         for key in value.requirements:
@@ -229,3 +254,9 @@ class External(BaseRunner):
     def execute(self, activity, context):
         raise NotImplementedError(
             'An external activity is run by a worker outside Garcon.')
+
+
+# What context_free trusts not to read the context beyond the task lists.
+_OWN_TIMEOUTS = (BaseRunner.timeout, External.timeout)
+_OWN_HEARTBEATS = (BaseRunner.heartbeat, External.heartbeat)
+_OWN_REQUIREMENTS = (BaseRunner.requirements, External.requirements)
