@@ -704,8 +704,9 @@ def decode_activity_input(text):
         return {}
     value = json.loads(text)
     if not isinstance(value, dict):
-        raise TypeError('The activity input is a {}, not a JSON object.'.format(
-            type(value).__name__))
+        raise TypeError(
+            'The activity input is a {}, not a JSON object.'.format(
+                type(value).__name__))
     return value
 
 
@@ -906,7 +907,8 @@ def _check_options(full_name, options):
 
     for option in ('run', 'tasks'):
         runner = options.get(option)
-        if runner is not None and not callable(getattr(runner, 'execute', None)):
+        execute = getattr(runner, 'execute', None)
+        if runner is not None and not callable(execute):
             refuse(option, 'a runner (such as runner.Sync(...))', runner)
 
     schedule_to_start = options.get('schedule_to_start')

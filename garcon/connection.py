@@ -164,7 +164,8 @@ def _aws_region(region):
     for info in boto.swf.regions():
         if info.name == region:
             return info
-    raise ConfigurationError('Unknown AWS region for SWF: {!r}.'.format(region))
+    raise ConfigurationError(
+        'Unknown AWS region for SWF: {!r}.'.format(region))
 
 
 def _connect_to_endpoint(endpoint, region, credentials):

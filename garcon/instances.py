@@ -212,7 +212,8 @@ class FlowInstances(object):
             if pool.all_in(states.keys()):
                 # Every instance has a state: only a failed one may be
                 # available again.
-                failed = self._ids_with_state(current, activity.ACTIVITY_FAILED)
+                failed = self._ids_with_state(
+                    current, activity.ACTIVITY_FAILED)
                 if not failed:
                     continue
             for instance_id, entry in pool.entries():

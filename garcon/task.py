@@ -176,7 +176,8 @@ def _check_fill(fn, params):
     if 'context' in parameters:
         raise TypeError(
             'Task {} declares a `context` argument: a filled task receives '
-            'only `activity` and the arguments it fills.'.format(task_name(fn)))
+            'only `activity` and the arguments it fills.'.format(
+                task_name(fn)))
     takes_any = any(
         p.kind == inspect.Parameter.VAR_KEYWORD for p in parameters.values())
     unknown = sorted(set(params) - set(parameters))

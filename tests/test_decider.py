@@ -1254,3 +1254,75 @@ def test_a_failed_decision_is_sent_at_once(two_step_flow):
     worker.run()
     [(token, decisions)] = fake.responses
     assert types_of(decisions) == ['FailWorkflowExecution']
+
+
+# --- one plan per activity in a decision ---
+
+def test_each_instance_gets_the_timeouts_of_its_own_context():
+    @task.decorate(timeout=10)
+    def short(activity):
+        pass
+
+    @task.decorate(timeout=100, heartbeat=90)
+    def long(activity):
+        pass
+
+    @task.list
+    def by_size(context):
+        yield long.fill() if context.get('gen.big') else short.fill()
+
+    def generator(context):
+        for n, big in enumerate((False, True, False)):
+            yield {'gen.big': big, 'gen.n': n}
+
+    flow = make_flow(a=create()(
+        name='a', generators=[generator], run=runner.Sync(by_size)))
+    history = EventHistory()
+    history.started({})
+    attributes = scheduled_attributes(decide(flow, history))
+    assert [(a['startToCloseTimeout'], a['heartbeatTimeout'],
+             a['scheduleToCloseTimeout']) for a in attributes] == [
+        ('10', '10', '1810'), ('100', '90', '1900'), ('10', '10', '1810')]
+
+
+def test_a_fan_out_is_scheduled_as_each_instance_would_be():
+    @task.decorate(timeout=20, heartbeat=7)
+    def work(activity, n, shared):
+        pass
+
+    def generator(context):
+        for n in range(4):
+            yield {'gen.n': n, 'shared': 'local' if n == 2 else None}
+
+    current = create()(
+        name='a', generators=[generator],
+        run=runner.Sync(work.fill(n='gen.n', shared='shared')))
+    flow = make_flow(a=current)
+    history = EventHistory()
+    history.started({'shared': 'global', 'other': 'unsent'})
+    attributes = scheduled_attributes(decide(flow, history))
+    context = context_for(history)
+    expected = layer1_decisions.Layer1Decisions()
+    for instance in current.instances(context):
+        decider.schedule_activity_task(
+            expected, instance, version=FLOW_VERSION)
+    assert attributes == scheduled_attributes(expected._data)
+    inputs = [json.loads(a['input']) for a in attributes]
+    # The local context wins, even when it says None (the key is not sent).
+    assert [i.get('shared') for i in inputs] == [None, None, 'local', None]
+    assert all('other' not in i and i['execution.run_id'] == 'run-1'
+               for i in inputs)
+    assert {a['heartbeatTimeout'] for a in attributes} == {'7'}
+
+
+def test_an_unfilled_fan_out_gets_the_whole_context():
+    flow = make_flow(a=create()(
+        name='a', run=runner.Sync(noop),
+        generators=[lambda context: [{'gen.n': n} for n in range(2)]]))
+    history = EventHistory()
+    history.started({'k': 'v'})
+    inputs = [json.loads(a['input'])
+              for a in scheduled_attributes(decide(flow, history))]
+    assert [i['gen.n'] for i in inputs] == [0, 1]
+    assert all(i['k'] == 'v' and i['execution.workflow_id'] == 'wf-1'
+               for i in inputs)

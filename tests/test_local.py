@@ -1111,7 +1111,7 @@ def test_a_timed_out_activity_task_is_not_counted_open(
     assert _counts(conn, domain, execution)['openActivityTasks'] == 0
 
 
-# -- What moto does not implement ----------------------------------------------
+# -- What moto does not implement -------------------------------------------
 
 
 def test_an_unimplemented_action_is_refused_at_once(conn, domain):
@@ -1174,7 +1174,7 @@ def test_history_needs_the_execution(conn, domain):
     assert "Value null at 'execution.runId'" in error.value.body['message']
 
 
-# -- moto versions -------------------------------------------------------------
+# -- moto versions ----------------------------------------------------------
 
 
 @pytest.mark.parametrize('version, warned', [

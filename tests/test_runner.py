@@ -372,3 +372,28 @@ def test_a_result_that_is_not_json_names_the_task():
 
     with pytest.raises(TypeError, match='make_set.*not JSON-serializable'):
         runner.call_task(make_set, {}, None)
+
+
+def test_context_free_runners():
+    @task.decorate(timeout=5)
+    def fixed(activity):
+        pass
+
+    @task.list
+    def per_context(context):
+        yield fixed.fill()
+
+    class OwnTimeout(runner.Sync):
+        def timeout(self, context=None):
+            return str(len(context or ()))
+
+    class OwnTasks(runner.Sync):
+        def flatten(self, context=None):
+            return [fixed] * len(context or ())
+
+    assert runner.context_free(runner.Sync(fixed.fill(), make_task(3)))
+    assert runner.context_free(runner.Async(fixed.fill()))
+    assert runner.context_free(runner.External(timeout=10))
+    assert not runner.context_free(runner.Sync(fixed.fill(), per_context))
+    assert not runner.context_free(OwnTimeout(fixed.fill()))
+    assert not runner.context_free(OwnTasks(fixed.fill()))
