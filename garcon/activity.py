@@ -503,14 +503,7 @@ class Activity(layer2.ActivityWorker, log.GarconLogger,
         return list(instances.values())
 
     def _generate(self, generator, context):
-        values = self._run_generator(generator, context)
-        self._check_outputs(generator, values)
-        return values
-
-    def _run_generator(self, generator, context):
-        return list(generator(context))
-
-    def _check_outputs(self, generator, values):
+        values = list(generator(context))
         for value in values:
             if not isinstance(value, dict):
                 raise TypeError(
@@ -518,6 +511,7 @@ class Activity(layer2.ActivityWorker, log.GarconLogger,
                     'yield dicts.'.format(
                         getattr(generator, '__name__', generator), self.name,
                         type(value).__name__))
+        return values
 
     def execute_activity(self, context):
         """Execute the runner.

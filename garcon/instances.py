@@ -11,6 +11,7 @@ is the default decider.
 """
 
 import collections
+import functools
 import itertools
 import marshal
 
@@ -64,34 +65,27 @@ class FlowInstances(object):
             # The activity makes its instances its own way.
             return _MadePool(current.instances(self.context))
         if not current.generators:
-            return _Pool({'{}-1'.format(current.name): {}}, dict(self.context))
-        if len(current.generators) == 1 and self._memory is not None:
-            local_contexts = self._remembered_pool(current)
-            # Generators may change the context: instances see it as it is
-            # once their own generators have run.
-            return _Pool(local_contexts, dict(self.context))
+            instance_id = '{}-1'.format(current.name)
+            return _Pool(lambda: {instance_id: {}}, dict(self.context))
         outputs = [current._generate(generator, self.context)
                    for generator in current.generators]
-        local_contexts = {}
         if len(outputs) == 1:
-            local_contexts = self._single_pool(current, outputs[0])
+            make = functools.partial(self._single_pool, current, outputs[0])
         else:
-            prefix = '{}-'.format(current.name)
-            keys = self._keys
-            for combination in itertools.product(*outputs):
-                local_context = {}
-                for values in combination:
-                    local_context.update(values)
-                instance_id = prefix + (
-                    keys(local_context) if local_context else '1')
-                local_contexts.setdefault(instance_id, local_context)
+            make = functools.partial(self._product_pool, current, outputs)
         # Generators may change the context: instances see it as it is once
         # their own generators have run.
-        return _Pool(local_contexts, dict(self.context))
+        return _Pool(make, dict(self.context), empty=not all(outputs))
 
     def _single_pool(self, current, outputs):
         """Return instance id -> local context for the outputs of an
         activity's only generator."""
+        memory = self._memory
+        memory_key = memory.key(current.name, outputs) if memory else None
+        ids = memory.get(memory_key) if memory else None
+        if ids is not None:
+            # The same outputs as before, to the types: the same ids.
+            return dict(zip(ids, outputs))
         # Each output is the local context, as is (the instance gets a
         # copy): nothing to merge, nothing to allocate.
         prefix = '{}-'.format(current.name)
@@ -100,22 +94,23 @@ class FlowInstances(object):
         for values in outputs:
             instance_id = prefix + (keys(values) if values else '1')
             local_contexts.setdefault(instance_id, values)
+        if memory and len(local_contexts) == len(outputs):
+            memory.remember(memory_key, tuple(local_contexts))
         return local_contexts
 
-    def _remembered_pool(self, current):
-        """Return instance id -> local context for an activity's only
-        generator, with the ids the memory holds for its outputs."""
-        [generator] = current.generators
-        outputs = current._run_generator(generator, self.context)
-        memory_key = self._memory.key(current.name, outputs)
-        ids = self._memory.get(memory_key)
-        if ids is not None:
-            # The same outputs as before, to the types: the same ids.
-            return dict(zip(ids, outputs))
-        current._check_outputs(generator, outputs)
-        local_contexts = self._single_pool(current, outputs)
-        if len(local_contexts) == len(outputs):
-            self._memory.remember(memory_key, tuple(local_contexts))
+    def _product_pool(self, current, outputs):
+        """Return instance id -> local context for the outputs of an
+        activity's generators: one instance per combination."""
+        prefix = '{}-'.format(current.name)
+        keys = self._keys
+        local_contexts = {}
+        for combination in itertools.product(*outputs):
+            local_context = {}
+            for values in combination:
+                local_context.update(values)
+            instance_id = prefix + (
+                keys(local_context) if local_context else '1')
+            local_contexts.setdefault(instance_id, local_context)
         return local_contexts
 
     def states_of(self, current):
@@ -134,8 +129,10 @@ class FlowInstances(object):
         completed = self._completed.get(current)
         if completed is None:
             pool = self._pools.get(current)
-            completed = pool is not None and pool.all_in(
-                self._ids_with_state(current, activity.ACTIVITY_COMPLETED))
+            done = self._ids_with_state(current, activity.ACTIVITY_COMPLETED)
+            # Nothing completed yet: no instance id is needed to tell.
+            completed = pool is not None and (
+                pool.empty or (bool(done) and pool.all_in(done)))
             self._completed[current] = completed
         return completed
 
@@ -241,14 +238,28 @@ class FlowInstances(object):
 class _Pool(object):
     """The instances of an activity, before any instance object is made.
 
+    Their ids are computed when first needed: a decision often needs none
+    of an activity whose requirements have not completed.
+
     Args:
-        local_contexts (dict): instance id -> local context, in order.
+        make_local_contexts (callable): returns instance id -> local
+            context, in order.
         context (dict): the context the instances see.
+        empty (bool): whether there is no instance.
     """
 
-    def __init__(self, local_contexts, context):
-        self.local_contexts = local_contexts
+    def __init__(self, make_local_contexts, context, empty=False):
+        self._make_local_contexts = make_local_contexts
+        self._local_contexts = None
         self.context = context
+        self.empty = empty
+
+    @property
+    def local_contexts(self):
+        """dict: instance id -> local context, in order."""
+        if self._local_contexts is None:
+            self._local_contexts = self._make_local_contexts()
+        return self._local_contexts
 
     def ids(self):
         """Return the instance ids, in order."""
@@ -282,6 +293,7 @@ class _MadePool(object):
 
     def __init__(self, instances):
         self._entries = [(instance.id, instance) for instance in instances]
+        self.empty = not self._entries
 
     def ids(self):
         """Return the instance ids, in order."""

@@ -93,6 +93,36 @@ def test_the_history_keeps_the_ids_of_each_last_state():
     assert read.failed_ids == {'flow_a': {'a-3', 'a-4'}, 'flow_b': set()}
 
 
+def test_no_id_is_computed_for_instances_that_cannot_run_yet(create):
+    computed = []
+
+    def keys(values):
+        computed.append(values)
+        return utils.create_dictionary_key(values)
+
+    first = create(name='first', run=runner.Sync(noop))
+    fan = create(name='fan', requires=[first], run=runner.Sync(noop),
+                 generators=[lambda context: [{'n': n} for n in range(3)]])
+    last = create(name='last', requires=[fan], run=runner.Sync(noop))
+    flow = make_flow(first=first, fan=fan, last=last)
+    history = EventHistory()
+    history.started({})
+    kept = event.History(history.events)
+    instances = flow_instances.FlowInstances(
+        flow, kept.states, {}, keys=keys, index=kept)
+    assert [i.id for i in instances.available()] == ['flow_first-1']
+    assert not instances.all_completed()
+    assert computed == []
+    history.scheduled('flow_first', 'flow_first-1')
+    history.completed('flow_first-1')
+    kept = event.History(history.events)
+    instances = flow_instances.FlowInstances(
+        flow, kept.states, {}, keys=keys, index=kept)
+    assert [i.id for i in instances.available()] == expected_ids(
+        'flow_fan', [{'n': n} for n in range(3)])
+    assert computed == [{'n': n} for n in range(3)]
+
+
 # --- the memory of generator outputs ---
 
 def test_outputs_equal_but_of_other_types_get_their_own_ids(create):
