@@ -85,14 +85,14 @@ class DictionaryKeys(object):
         if type(dictionary) is dict and len(dictionary) == 1:
             # The usual generator output, one string or integer: its item
             # says what its text would, and costs less to look up.
-            for item in dictionary.items():
-                if type(item[0]) is str and type(item[1]) in _PLAIN_TYPES:
-                    key = self._items.get(item)
-                    if key is None:
-                        self._bound(self._items)
-                        key = self._items[item] = create_dictionary_key(
-                            dictionary)
-                    return key
+            (item,) = dictionary.items()
+            if type(item[0]) is str and type(item[1]) in _PLAIN_TYPES:
+                key = self._items.get(item)
+                if key is None:
+                    self._bound(self._items)
+                    # What create_dictionary_key does, its checks passed.
+                    key = self._items[item] = _sha1(KEY_PART.format(*item))
+                return key
         return self._key(dictionary)
 
     def _key(self, dictionary):
