@@ -119,3 +119,21 @@ def test_decode_helpers():
     assert context.decode_result(None) == {}
     assert context.decode_result('') == {}
     assert context.decode_result('{"r": 1}') == {'r': 1}
+
+
+@pytest.mark.parametrize('value', [
+    {}, {'a': 1, 'b': [1, 2.5, None, True, False], 'c': {'d': 'é"\n\\'}},
+    {'nan': float('nan'), 'inf': float('-inf')}, {1: 'integer key'},
+    ['not', 'a', 'dict'], 'text'])
+def test_encode_json_is_json_dumps(value):
+    import json
+    assert context.encode_json(value) == json.dumps(value)
+
+
+def test_encode_json_errors_are_json_dumps_errors():
+    circular = {}
+    circular['self'] = circular
+    with pytest.raises(ValueError, match='Circular reference'):
+        context.encode_json(circular)
+    with pytest.raises(TypeError, match='not JSON serializable'):
+        context.encode_json({'value': object()})
