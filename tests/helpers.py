@@ -1,4 +1,5 @@
-"""Build fake SWF history events (the JSON shape SWF returns) for tests.
+"""Build fake SWF history events (the JSON shape SWF returns) for tests,
+and fake flows.
 
 Each function returns one event dict with its ``eventId``, ``eventType``,
 ``eventTimestamp`` and the matching ``...EventAttributes`` key. The
@@ -7,8 +8,23 @@ an activity task to the event that scheduled it (``scheduledEventId``).
 """
 
 import json
+import types
 
 TIMESTAMP = 1420070400.0
+
+
+def noop(context, activity):
+    """A task that does nothing."""
+
+
+def make_flow(name='flow', domain='dev', **attributes):
+    """A flow module with the given attributes (its activities)."""
+    module = types.ModuleType('fake_flow')
+    module.name = name
+    module.domain = domain
+    for key, value in attributes.items():
+        setattr(module, key, value)
+    return module
 
 
 def _event(event_id, event_type, attributes):

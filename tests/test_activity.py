@@ -1,7 +1,6 @@
 import hashlib
 import json
 import logging
-import types
 
 import pytest
 from boto.exception import SWFResponseError
@@ -13,6 +12,8 @@ from garcon import runner
 from garcon import task
 
 from tests.helpers import EventHistory
+from tests.helpers import make_flow
+from tests.helpers import noop
 
 DOMAIN = 'dev'
 FLOW = 'flow'
@@ -25,10 +26,6 @@ def sha1_key(dictionary):
     return hashlib.sha1(text.encode('utf-8')).hexdigest()
 
 
-def noop(context, activity):
-    pass
-
-
 def fresh_task():
     # Timeout decorators record on the function itself: use a new one.
     return lambda context, activity: None
@@ -37,15 +34,6 @@ def fresh_task():
 @pytest.fixture
 def create():
     return activity.create(DOMAIN, FLOW)
-
-
-def make_flow(**attributes):
-    flow = types.ModuleType('fake_flow')
-    flow.domain = DOMAIN
-    flow.name = FLOW
-    for key, value in attributes.items():
-        setattr(flow, key, value)
-    return flow
 
 
 def states_from(history):

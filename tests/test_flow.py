@@ -1,25 +1,13 @@
 """garcon.flow: loading flows and checking their definition."""
 
-import types
-
 import pytest
 
 from garcon import activity
 from garcon import flow
 from garcon import runner
 
-
-def noop(context, activity):
-    pass
-
-
-def make_flow(name='flow', domain='dev', **activities):
-    module = types.ModuleType('a_flow')
-    module.name = name
-    module.domain = domain
-    for key, value in activities.items():
-        setattr(module, key, value)
-    return module
+from tests.helpers import make_flow
+from tests.helpers import noop
 
 
 def create(name='flow'):

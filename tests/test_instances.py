@@ -4,7 +4,6 @@ memory of generator outputs. Whatever is kept, the answers are those of a
 plain evaluation."""
 
 import random
-import types
 
 import pytest
 
@@ -15,22 +14,11 @@ from garcon import runner
 from garcon import utils
 
 from tests.helpers import EventHistory
+from tests.helpers import make_flow
+from tests.helpers import noop
 
 DOMAIN = 'dev'
 FLOW = 'flow'
-
-
-def noop(context, activity):
-    pass
-
-
-def make_flow(**attributes):
-    flow = types.ModuleType('fake_flow')
-    flow.domain = DOMAIN
-    flow.name = FLOW
-    for key, value in attributes.items():
-        setattr(flow, key, value)
-    return flow
 
 
 def expected_ids(full_name, outputs):
