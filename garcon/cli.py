@@ -738,7 +738,9 @@ def _add_decider(commands, parents):
         default=batching.DEFAULT_WINDOW,
         help='how long an answer with nothing to send may wait while '
              'activities run, so that the completions meanwhile share one '
-             'decision task (default: %(default)s; 0: answer at once)')
+             'decision task; one more window per 100 activities running '
+             'beyond 100, up to 10 (default: %(default)s; 0: answer at '
+             'once)')
 
 
 def _add_worker(commands, parents):

@@ -407,6 +407,8 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
     #: Seconds an empty answer may wait before it is sent, when activities
     #: are still open: the completions that arrive meanwhile are decided
     #: together by the next decision task (see :mod:`garcon.batching`).
+    #: With more than 100 activities open the wait is longer, up to ten
+    #: times this at 1,000 (:func:`garcon.batching.window_for`).
     #: Decisions that send anything are answered at once. 0, the default
     #: here, answers every decision task at once, as Garcon 0.4 did: a
     #: loop on :meth:`run` may be killed with an answer waiting. The
@@ -420,8 +422,9 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
         garcon_flow.validate(flow)
         self._histories = collections.OrderedDict()
         self._deferred = None
-        # Whether the answer of the last decision may wait.
+        # Whether the answer of the last decision may wait, and how long.
         self._answer_may_wait = False
+        self._answer_window = 0
         self._keys = utils.DictionaryKeys()
         self._pool_memory = flow_instances.PoolMemory()
         # The history of the decision being made (see
@@ -686,15 +689,18 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
 
         An empty answer, while activities are open, waits the window (sent
         from another thread): the completions that arrive meanwhile are
-        decided together by the next decision task. Any other answer is
-        sent at once. A refused answer goes to ``on_exception`` and the log.
+        decided together by the next decision task. The window grows with
+        the activities open (see :func:`garcon.batching.window_for`). Any
+        other answer is sent at once. A refused answer goes to
+        ``on_exception`` and the log.
 
         Args:
             task_token (str): the decision task.
             decisions (Layer1Decisions): its decisions.
         """
         if self._answer_may_wait and self.batch_window > 0:
-            self._deferred_answers().defer(task_token, decisions)
+            self._deferred_answers().defer(
+                task_token, decisions, self._answer_window)
         else:
             self._send_answer(task_token, decisions)
 
@@ -807,6 +813,9 @@ class DeciderWorker(layer2.Decider, log.GarconLogger,
             # Nothing to send, and open activities will bring news.
             self._answer_may_wait = bool(
                 open_activities and not decisions._data)
+            self._answer_window = batching.window_for(
+                self.batch_window, open_activities,
+                history.decision_task_timeout)
         except Exception as error:
             decisions = layer1_decisions.Layer1Decisions()
             fail_workflow(decisions, error)

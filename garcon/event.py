@@ -17,6 +17,7 @@ SCHEDULED_EVENT = 'ActivityTaskScheduled'
 COMPLETED_EVENT = 'ActivityTaskCompleted'
 SCHEDULE_FAILED_EVENT = 'ScheduleActivityTaskFailed'
 CANCEL_REQUESTED_EVENT = 'WorkflowExecutionCancelRequested'
+DECISION_SCHEDULED_EVENT = 'DecisionTaskScheduled'
 
 # An activity task closes with one of these events, each of which points
 # back to the event that scheduled it.
@@ -72,6 +73,9 @@ class History(object):
         schedule_failures (list): :class:`ScheduleFailure` instances.
         cancel_requested (bool): a cancel of the execution was requested.
         open_activities (int): activity tasks scheduled and not closed.
+        decision_task_timeout (float): the start-to-close timeout, in
+            seconds, of the last decision task scheduled (None when
+            unknown, or none).
         completed_ids (dict): activity type name -> the set of the ids
             whose last state is completed.
         failed_ids (dict): activity type name -> the set of the ids whose
@@ -92,6 +96,7 @@ class History(object):
         self.schedule_failures = []
         self.cancel_requested = False
         self.open_activities = 0
+        self.decision_task_timeout = None
         # Kept as the events are read, so that a decision asks "has every
         # instance completed?" of a set, not of each instance's state.
         self.completed_ids = {}
@@ -105,17 +110,25 @@ class History(object):
 
     def extend(self, events):
         """Read more events, in the order of the history."""
+        if not isinstance(events, (list, tuple)):
+            events = list(events)
         handlers = _HANDLERS
         # Most events of a large history schedule or complete an activity:
-        # those two are read here, without a call per event.
+        # those two are read here, without a call per event but the
+        # context's, and with the names they use at hand.
+        scheduled_event, completed_event = SCHEDULED_EVENT, COMPLETED_EVENT
+        scheduled_state, completed_state = _SCHEDULED, _COMPLETED
+        new_state = activity.ActivityState
         states = self.states
         scheduled = self._scheduled
         completed_ids = self.completed_ids
         add_result = self.context.add_result
+        # Activity tasks opened less those closed, by these two kinds.
+        opened = 0
         event = None
         for event in events:
             event_type = event['eventType']
-            if event_type == SCHEDULED_EVENT:
+            if event_type == scheduled_event:
                 attributes = event['activityTaskScheduledEventAttributes']
                 name = attributes['activityType']['name']
                 activity_id = attributes['activityId']
@@ -124,25 +137,25 @@ class History(object):
                     instances = self._new_activity_type(name)
                 state = instances.get(activity_id)
                 if state is None:
-                    state = instances[activity_id] = activity.ActivityState(
-                        activity_id)
+                    state = instances[activity_id] = new_state(activity_id)
                     state._type_name = name
-                scheduled[event['eventId']] = state
-                # Counted as count_open_activities counts: by last state.
-                if not state.states:
-                    self.open_activities += 1
-                elif state.states[-1] != _SCHEDULED:
-                    self.open_activities += 1
+                    opened += 1
+                elif not state.states or state.states[-1] != scheduled_state:
+                    # Counted as count_open_activities counts: by last
+                    # state.
+                    opened += 1
                     self._leave_last_state(state)
-                state.states.append(_SCHEDULED)
-            elif event_type == COMPLETED_EVENT:
+                state.states.append(scheduled_state)
+                scheduled[event['eventId']] = state
+            elif event_type == completed_event:
                 attributes = event['activityTaskCompletedEventAttributes']
                 state = scheduled[attributes['scheduledEventId']]
-                if state.states and state.states[-1] == _SCHEDULED:
-                    self.open_activities -= 1
+                last_states = state.states
+                if last_states[-1] == scheduled_state:
+                    opened -= 1
                 else:
                     self._leave_last_state(state)
-                state.states.append(_COMPLETED)
+                last_states.append(completed_state)
                 completed_ids[state._type_name].add(state.activity_id)
                 result = attributes.get('result')
                 # The state decodes its result when it is read (custom
@@ -154,6 +167,8 @@ class History(object):
                 handler = handlers.get(event_type)
                 if handler is not None:
                     handler(self, event)
+        self.open_activities += opened
+        self._read_decision_task_timeout(events)
         if event is not None:
             self.last_event = event
             self.last_event_id = event.get('eventId', self.last_event_id)
@@ -210,6 +225,20 @@ class History(object):
 
     def _add_started(self, event):
         self.context.add_event(event)
+
+    def _read_decision_task_timeout(self, events):
+        """Read the timeout of the last decision task scheduled in events
+        (read last first: only the last one counts)."""
+        for event in reversed(events):
+            if event['eventType'] == DECISION_SCHEDULED_EVENT:
+                timeout = event['decisionTaskScheduledEventAttributes'].get(
+                    'startToCloseTimeout')
+                try:
+                    self.decision_task_timeout = float(timeout)
+                except (TypeError, ValueError):
+                    # 'NONE', or nothing said.
+                    self.decision_task_timeout = None
+                return
 
 
 # Event type -> what History does with it, besides the scheduled and

@@ -140,9 +140,9 @@ def workflow_execution_cancel_requested(event_id,
         'cause': cause})
 
 
-def decision_task_scheduled(event_id):
+def decision_task_scheduled(event_id, timeout='300'):
     return _event(event_id, 'DecisionTaskScheduled', {
-        'taskList': {'name': 'flow'}, 'startToCloseTimeout': '300'})
+        'taskList': {'name': 'flow'}, 'startToCloseTimeout': timeout})
 
 
 class EventHistory(object):
@@ -208,5 +208,5 @@ class EventHistory(object):
     def cancel_requested(self):
         return self._add(workflow_execution_cancel_requested(self.next_id))
 
-    def decision_scheduled(self):
-        return self._add(decision_task_scheduled(self.next_id))
+    def decision_scheduled(self, timeout='300'):
+        return self._add(decision_task_scheduled(self.next_id, timeout))

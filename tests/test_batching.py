@@ -87,3 +87,34 @@ def test_a_refused_answer_goes_to_on_error():
     answers.flush()
     assert [sent[0] for sent in recorder.sent] == ['token-1', 'token-2']
     assert [str(error) for error in recorder.errors] == ['refused'] * 2
+
+
+def test_the_window_grows_with_the_open_activities():
+    window = batching.window_for
+    assert window(0.1, 1) == 0.1
+    assert window(0.1, 100) == 0.1
+    assert window(0.1, 250) == 0.25
+    assert abs(window(0.1, 1000) - 1.0) < 1e-9
+    assert abs(window(0.1, 5000) - 1.0) < 1e-9
+    assert window(0, 1000) == 0
+
+
+def test_the_window_keeps_within_a_quarter_of_the_task_timeout():
+    assert batching.window_for(0.1, 1000, task_timeout=2) == 0.5
+    assert batching.window_for(0.1, 10, task_timeout=2) == 0.1
+    assert batching.window_for(0.1, 1000, task_timeout=None) > 0.5
+
+
+def test_answers_are_sent_when_due_whatever_their_order():
+    recorder = Recorder()
+    answers = batching.DeferredAnswers(
+        recorder.send, recorder.on_error, window=60)
+    answers.defer('late', [], window=0.2)
+    answers.defer('soon', [], window=0.01)
+    answers.defer('default', [])
+    deadline = time.monotonic() + 5
+    while len(recorder.sent) < 2 and time.monotonic() < deadline:
+        recorder.event.wait(0.05)
+    assert [sent[0] for sent in recorder.sent] == ['soon', 'late']
+    answers.flush()
+    assert [sent[0] for sent in recorder.sent] == ['soon', 'late', 'default']

@@ -9,6 +9,7 @@ from boto.swf.exceptions import SWFTypeAlreadyExistsError
 from boto.exception import SWFResponseError
 
 from garcon import activity
+from garcon import batching
 from garcon import connection
 from garcon import decider
 from garcon import event
@@ -1254,6 +1255,32 @@ def test_a_failed_decision_is_sent_at_once(two_step_flow):
     worker.run()
     [(token, decisions)] = fake.responses
     assert types_of(decisions) == ['FailWorkflowExecution']
+
+
+@pytest.mark.parametrize('open_count, timeout, expected', [
+    (1, '300', 0.5), (250, '300', 1.25), (1000, '300', 5.0),
+    (1000, '8', 2.0), (1000, 'NONE', 5.0)])
+def test_the_wait_grows_with_the_open_activities(
+        monkeypatch, open_count, timeout, expected):
+    outputs = [{'n': n} for n in range(open_count)]
+    flow = make_flow(a=create()(
+        name='a', run=runner.Sync(noop), generators=[lambda context: outputs]))
+    history = EventHistory()
+    history.started({})
+    for values in outputs:
+        history.scheduled(
+            'flow_a', 'flow_a-' + utils.create_dictionary_key(values))
+    history.decision_scheduled(timeout)
+    waits = []
+    monkeypatch.setattr(
+        batching.DeferredAnswers, 'defer',
+        lambda self, token, decisions, window=None: waits.append(window))
+    worker, fake = batching_worker(flow, history, window=0.5)
+
+    worker.run()
+    assert fake.responses == []
+    assert len(waits) == 1
+    assert abs(waits[0] - expected) < 1e-9
 
 
 # --- one plan per activity in a decision ---

@@ -260,3 +260,20 @@ def test_context_copy_shares_nothing_mutable():
     copy.workflow_input['items'].append('z')
     assert original == {'items': [1], 'nested': {'k': [2]}, 'n': 1}
     assert original.workflow_input == original
+
+
+def test_the_last_decision_task_timeout_is_kept():
+    history = EventHistory()
+    history.started({})
+    read = event.History(history.events)
+    assert read.decision_task_timeout is None
+    history.decision_scheduled('30')
+    history.decision_scheduled('12')
+    read.extend(history.events[1:])
+    assert read.decision_task_timeout == 12.0
+    history.scheduled('flow_a', 'flow_a-1')
+    read.extend(history.events[3:])
+    assert read.decision_task_timeout == 12.0
+    history.decision_scheduled('NONE')
+    read.add(history.events[-1])
+    assert read.decision_task_timeout is None
