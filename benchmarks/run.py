@@ -140,6 +140,18 @@ def decision_section(this, garcon_041, tasks):
     return results
 
 
+def floor_section(this, tasks):
+    """Time what any decider must do over the largest fan-out history (see
+    :mod:`floor`), in this project's interpreter."""
+    path, n, events = tasks['fanout', max(HISTORY_SIZES)]
+    log('Floor of a new decision: fanout flow, {} events'.format(events))
+    output = subprocess.run(
+        [this.python, os.path.join(HERE, 'floor.py'), path],
+        env=this.environment, capture_output=True, text=True,
+        check=True).stdout
+    return json.loads(output.splitlines()[-1])
+
+
 def memory_section(this, garcon_041, tasks):
     results = []
     for flow_name in DECISION_FLOWS:
@@ -249,6 +261,7 @@ def main(argv=None):
             tasks = write_tasks(directory)
         if 'decision' in sections:
             results['decision'] = decision_section(this, garcon_041, tasks)
+            results['floor'] = floor_section(this, tasks)
         if 'memory' in sections:
             results['memory'] = memory_section(this, garcon_041, tasks)
     if 'workflow' in sections:

@@ -57,6 +57,26 @@ def decision_tables(results):
     return '\n\n'.join(parts)
 
 
+def floor_table(floor, decisions=None):
+    """The floor of a new decider's decision, next to Garcon 0.4.1's
+    decision over the same history (when measured)."""
+    reference = [best_cpu_ms(row['reference']) for row in decisions or ()
+                 if row['flow'] == 'fanout'
+                 and row['events'] == floor['events']]
+    total = floor['total_ms']
+    cells = ['{:.1f}'.format(floor[key]) for key in (
+        'pair_ms', 'decode_ms', 'merge_ms', 'generate_ms', 'ids_ms')]
+    cells += ['**{:.1f}**'.format(total),
+              ratio(reference[0], total) if reference else '-']
+    return ('What any decider must do for a first decision over the '
+            'fan-out flow\'s {:,} events ({:,} instances), each part '
+            'alone (CPU ms, best of 15)\n\n'.format(
+                floor['events'], floor['instances'])
+            + table(['pair completions', 'decode results', 'merge them',
+                     'run the generator', 'SHA-1 ids', 'total',
+                     'Garcon 0.4.1 / total'], [cells]))
+
+
 def memory_table(results):
     rows = [[row['flow'], '{:,}'.format(row['events']),
              '{:.1f}'.format(row['reference'] / 1e6),
@@ -155,6 +175,8 @@ def render(results):
     parts = [machine_lines(results)]
     if 'decision' in results:
         parts.append(decision_tables(results['decision']))
+    if 'floor' in results:
+        parts.append(floor_table(results['floor'], results.get('decision')))
     if 'memory' in results:
         parts.append(memory_table(results['memory']))
     if 'workflow' in results:
