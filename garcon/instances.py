@@ -81,11 +81,13 @@ class FlowInstances(object):
         """Return instance id -> local context for the outputs of an
         activity's only generator."""
         memory = self._memory
-        memory_key = memory.key(current.name, outputs) if memory else None
-        ids = memory.get(memory_key) if memory else None
-        if ids is not None:
-            # The same outputs as before, to the types: the same ids.
-            return dict(zip(ids, outputs))
+        memory_key = None
+        if memory is not None:
+            memory_key = memory.key(current.name, outputs)
+            ids = memory.get(memory_key)
+            if ids is not None:
+                # The same outputs as before, to the types: the same ids.
+                return dict(zip(ids, outputs))
         # Each output is the local context, as is (the instance gets a
         # copy): nothing to merge, nothing to allocate.
         prefix = '{}-'.format(current.name)
@@ -94,7 +96,7 @@ class FlowInstances(object):
         for values in outputs:
             instance_id = prefix + (keys(values) if values else '1')
             local_contexts.setdefault(instance_id, values)
-        if memory and len(local_contexts) == len(outputs):
+        if memory is not None and len(local_contexts) == len(outputs):
             memory.remember(memory_key, tuple(local_contexts))
         return local_contexts
 

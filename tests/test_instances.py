@@ -3,6 +3,7 @@ a decider keeps to see them faster: the history's ids by last state and the
 memory of generator outputs. Whatever is kept, the answers are those of a
 plain evaluation."""
 
+import enum
 import random
 
 import pytest
@@ -155,6 +156,29 @@ def test_outputs_marshal_cannot_write_are_keyed_every_time(create):
             flow, {}, {}, memory=memory)
         assert [i.id for i in instances.available()] == expected_ids(
             'flow_fan', [{'country': name} for name in now])
+
+
+def test_subclasses_of_plain_types_are_keyed_every_time(create):
+    class Size(enum.IntEnum):
+        SMALL = 1
+
+    class Name(str):
+        pass
+
+    outputs = {'now': None}
+    fan = create(name='fan', run=runner.Sync(noop),
+                 generators=[lambda context: outputs['now']])
+    flow = make_flow(fan=fan)
+    memory = flow_instances.PoolMemory()
+    # Each is equal to the one before, and written as a str.format of its
+    # own (an IntEnum's differs from its int's on some Pythons).
+    for now in ([{'n': 1}], [{'n': Size.SMALL}], [{'n': 'x'}],
+                [{'n': Name('x')}], [{'n': 1}]):
+        outputs['now'] = now
+        instances = flow_instances.FlowInstances(
+            flow, {}, {}, keys=utils.DictionaryKeys(), memory=memory)
+        assert [i.id for i in instances.available()] == expected_ids(
+            'flow_fan', now)
 
 
 def test_a_generator_yielding_a_non_dict_fails_even_when_remembered(create):
