@@ -7,7 +7,8 @@
 Sections:
 
 * ``decision``: one decision over synthetic histories of 1k to 25k events,
-  this project and Garcon 0.4.1 fed the same decision task (no network);
+  this project and Garcon 0.4.1 fed the same decision task (no network),
+  and the floor of a first decision at 25k events (see :mod:`floor`);
 * ``memory``: the tracemalloc peak of one decision at 25k events;
 * ``workflow``: whole executions on the local SWF (N = 200 and 1,000), the
   decider of each library in a process of its own;
