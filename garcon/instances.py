@@ -326,11 +326,17 @@ class PoolMemory(object):
 
     Args:
         size (int): how many outputs to remember (the most recent).
+        max_ids (int): how many instance ids to remember in all: the
+            most recent outputs are kept within it (a decider keeps the
+            histories of 16 executions; as many fan-outs of SWF's 25,000
+            events hold some 120,000 instances).
     """
 
-    def __init__(self, size=32):
+    def __init__(self, size=32, max_ids=131072):
         self.size = size
+        self.max_ids = max_ids
         self._ids = collections.OrderedDict()
+        self._count = 0
 
     def key(self, activity_name, outputs):
         """Return the key of an activity's generator outputs (None when
@@ -353,8 +359,11 @@ class PoolMemory(object):
     def remember(self, key, ids):
         """Remember the instance ids of the outputs of a key, in order (one
         per output)."""
-        if key is None:
+        if key is None or len(ids) > self.max_ids:
             return
+        previous = self._ids.pop(key, ())
         self._ids[key] = ids
-        while len(self._ids) > self.size:
-            self._ids.popitem(last=False)
+        self._count += len(ids) - len(previous)
+        while len(self._ids) > self.size or self._count > self.max_ids:
+            _, forgotten = self._ids.popitem(last=False)
+            self._count -= len(forgotten)

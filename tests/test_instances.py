@@ -204,6 +204,21 @@ def test_the_memory_keeps_the_most_recent_outputs():
     assert memory.get(None) is None
 
 
+def test_the_memory_keeps_within_its_number_of_ids():
+    memory = flow_instances.PoolMemory(max_ids=5)
+    keys = [memory.key('a', [{'n': n}]) for n in range(4)]
+    memory.remember(keys[0], ('a-0', 'a-1'))
+    memory.remember(keys[1], ('a-2', 'a-3'))
+    memory.remember(keys[1], ('a-2', 'a-3'))
+    assert memory.get(keys[0]) == ('a-0', 'a-1')
+    # keys[0] was read last: keys[1] goes first.
+    memory.remember(keys[2], ('a-4', 'a-5'))
+    assert memory.get(keys[1]) is None
+    assert memory.get(keys[0]) and memory.get(keys[2])
+    memory.remember(keys[3], tuple('a-{}'.format(n) for n in range(6)))
+    assert memory.get(keys[3]) is None
+
+
 # --- a kept evaluation answers as a plain one ---
 
 def random_history(rng, activity_ids, length):
