@@ -123,8 +123,6 @@ class History(object):
         scheduled = self._scheduled
         completed_ids = self.completed_ids
         add_result = self.context.add_result
-        # Activity tasks opened less those closed, by these two kinds.
-        opened = 0
         event = None
         for event in events:
             event_type = event['eventType']
@@ -139,11 +137,11 @@ class History(object):
                 if state is None:
                     state = instances[activity_id] = new_state(activity_id)
                     state._type_name = name
-                    opened += 1
+                    self.open_activities += 1
                 elif not state.states or state.states[-1] != scheduled_state:
                     # Counted as count_open_activities counts: by last
                     # state.
-                    opened += 1
+                    self.open_activities += 1
                     self._leave_last_state(state)
                 state.states.append(scheduled_state)
                 scheduled[event['eventId']] = state
@@ -152,7 +150,7 @@ class History(object):
                 state = scheduled[attributes['scheduledEventId']]
                 last_states = state.states
                 if last_states[-1] == scheduled_state:
-                    opened -= 1
+                    self.open_activities -= 1
                 else:
                     self._leave_last_state(state)
                 last_states.append(completed_state)
@@ -167,7 +165,6 @@ class History(object):
                 handler = handlers.get(event_type)
                 if handler is not None:
                     handler(self, event)
-        self.open_activities += opened
         self._read_decision_task_timeout(events)
         if event is not None:
             self.last_event = event
