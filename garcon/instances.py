@@ -252,20 +252,13 @@ class _Pool(object):
 
     def __init__(self, make_local_contexts, context, empty=False):
         self._make_local_contexts = make_local_contexts
-        self._local_contexts = None
         self.context = context
         self.empty = empty
 
-    @property
+    @functools.cached_property
     def local_contexts(self):
         """dict: instance id -> local context, in order."""
-        if self._local_contexts is None:
-            self._local_contexts = self._make_local_contexts()
-        return self._local_contexts
-
-    def ids(self):
-        """Return the instance ids, in order."""
-        return self.local_contexts
+        return self._make_local_contexts()
 
     def all_in(self, ids):
         """Tell whether every instance id is in a set of ids."""
@@ -296,10 +289,6 @@ class _MadePool(object):
     def __init__(self, instances):
         self._entries = [(instance.id, instance) for instance in instances]
         self.empty = not self._entries
-
-    def ids(self):
-        """Return the instance ids, in order."""
-        return [instance_id for instance_id, _ in self._entries]
 
     def all_in(self, ids):
         """Tell whether every instance id is in a set of ids."""
