@@ -229,11 +229,24 @@ class ActivityInstance(object):
         except garcon_runner.NoRunnerRequirementsFound:
             return dict(self.global_context)
 
-        keys.update(['execution.domain', 'execution.run_id',
-                     'execution.workflow_id'])
-        return {
-            key: self.global_context[key] for key in keys
-            if self.global_context.get(key) is not None}
+        keys.update(garcon_context.EXECUTION_KEYS)
+        return self._input_of(keys)
+
+    def _input_of(self, keys):
+        """Return the input made of these keys of the global context
+        (those whose value is not None)."""
+        if self._global_context is not None:
+            context = self._global_context
+            return {key: context[key] for key in keys
+                    if context.get(key) is not None}
+        # The global context without its copy: the local context first.
+        local, context = self.local_context, self.execution_context
+        activity_input = {}
+        for key in keys:
+            value = local[key] if key in local else context.get(key)
+            if value is not None:
+                activity_input[key] = value
+        return activity_input
 
 
 class ActivityState(object):

@@ -12,6 +12,11 @@ import json.encoder
 STARTED_EVENT = 'WorkflowExecutionStarted'
 COMPLETED_EVENT = 'ActivityTaskCompleted'
 
+#: The keys the decider adds to the context, which every activity's input
+#: has (see :meth:`ExecutionContext.set_workflow_execution_info`).
+EXECUTION_KEYS = ('execution.domain', 'execution.run_id',
+                  'execution.workflow_id')
+
 
 class WorkflowInputError(ValueError):
     """The workflow input is not a JSON object."""

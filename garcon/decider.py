@@ -64,10 +64,6 @@ MAX_DECISION_BYTES = 1000000
 #: SWF's limit on the input of an activity task, in characters.
 MAX_INPUT_LENGTH = 32768
 
-#: The context keys every activity's input has.
-EXECUTION_KEYS = ('execution.domain', 'execution.run_id',
-                  'execution.workflow_id')
-
 #: Prefix of the timers that bring the next decision at once, when one
 #: decision could not schedule every available activity.
 CONTINUE_TIMER_PREFIX = 'garcon-continue-'
@@ -233,7 +229,8 @@ class ActivityPlan(object):
             except runner.NoRunnerRequirementsFound:
                 pass
             else:
-                self.input_keys = tuple(keys.union(EXECUTION_KEYS))
+                self.input_keys = tuple(
+                    keys.union(garcon_context.EXECUTION_KEYS))
 
     def fits(self, instance):
         """Tell whether the plan is good for an instance."""
@@ -245,17 +242,9 @@ class ActivityPlan(object):
         """Return the input of an instance (see
         :meth:`~garcon.activity.ActivityInstance.create_execution_input`).
         """
-        if self.input_keys is None or instance._global_context is not None:
+        if self.input_keys is None:
             return instance.create_execution_input()
-        # The global context without its copy: the local context first.
-        local = instance.local_context
-        context = instance.execution_context
-        activity_input = {}
-        for key in self.input_keys:
-            value = local[key] if key in local else context.get(key)
-            if value is not None:
-                activity_input[key] = value
-        return activity_input
+        return instance._input_of(self.input_keys)
 
     def schedule(self, decisions, instance, version, id=None):
         """Add the decision that schedules an instance.
